@@ -1,0 +1,65 @@
+# The README's two commands: `make quickstart` (the main job, end to end) and `make test`.
+# Both create .venv from a bare Python and install what they need; nothing else is assumed.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+TVH    := $(BIN)/tvhighlights
+RUNS   ?= runs/quickstart
+# The CPU wheel of torch (installed first, so no dependency pulls a CUDA build).
+TORCH_SPEC ?= torch==2.13.0
+
+# Offline by default: nothing may reach a model hub or send telemetry.
+export HF_HUB_OFFLINE = 1
+export HF_DATASETS_OFFLINE = 1
+export HF_HUB_DISABLE_TELEMETRY = 1
+export GRADIO_ANALYTICS_ENABLED = False
+export MPLBACKEND = Agg
+export PIP_DISABLE_PIP_VERSION_CHECK = 1
+
+.PHONY: install samples quickstart test test-fast lint bench clean help
+
+help:
+	@echo "make quickstart  set up .venv, fetch the sample films, run the main job end to end"
+	@echo "make test        set up .venv, fetch the sample films, run the whole test suite"
+	@echo "make test-fast   the suite without the slow end-to-end tests"
+	@echo "make lint        ruff"
+	@echo "make bench       the benchmarks in benchmarks/"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
+	$(BIN)/python -m pip install -q -e ".[all,test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+samples: install
+	$(TVH) fetch-samples
+
+quickstart: samples
+	$(TVH) probe sample:bbb sample:bbb_trailer
+	$(TVH) baseline loudness bbb=sample:bbb --out $(RUNS)/loudness.jsonl
+	$(TVH) baseline random bbb=sample:bbb --out $(RUNS)/random.jsonl
+	$(TVH) eval --references bbb-trailer \
+		--submission $(RUNS)/loudness.jsonl --submission $(RUNS)/random.jsonl \
+		--json $(RUNS)/metrics.json --markdown
+
+# pytest exits 5 when it collects no test: that is not a failure of the setup.
+test: samples
+	$(BIN)/python -m pytest || [ $$? -eq 5 ]
+
+test-fast: samples
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: samples
+	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/python benchmarks/bench_decode.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

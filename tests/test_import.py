@@ -1,0 +1,39 @@
+"""Modules whose idea needs no torch import without it."""
+
+import subprocess
+import sys
+
+CORE = [
+    "tvhighlights",
+    "tvhighlights.clips",
+    "tvhighlights.video",
+    "tvhighlights.metrics",
+    "tvhighlights.submission",
+    "tvhighlights.samples",
+    "tvhighlights.report",
+    "tvhighlights.cli",
+    "tvhighlights.baselines",
+]
+
+
+def test_core_modules_import_without_torch():
+    code = (
+        "import sys\n"
+        "sys.modules['torch'] = None  # any 'import torch' now raises ImportError\n"
+        f"import importlib\nfor m in {CORE!r}:\n    importlib.import_module(m)\n"
+        "assert 'transformers' not in sys.modules\n"
+        "print('ok')\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "ok"
+
+
+def test_top_level_import_is_light():
+    code = (
+        "import sys, tvhighlights\n"
+        "print(sorted(m for m in ('av', 'sklearn', 'torch') if m in sys.modules))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.strip() == "[]"

@@ -1,0 +1,31 @@
+"""TVHighlights: video highlight detection in movies and TV dramas without human labels.
+
+The top-level import is light (no torch, no PyAV); submodules load what they need.
+"""
+
+from __future__ import annotations
+
+from .clips import CLIP_SECONDS, clip_bounds, num_clips
+from .errors import (
+    InputFormatError,
+    ReferencesError,
+    SampleFetchError,
+    SubmissionError,
+    TVHighlightsError,
+    VideoOpenError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CLIP_SECONDS",
+    "InputFormatError",
+    "ReferencesError",
+    "SampleFetchError",
+    "SubmissionError",
+    "TVHighlightsError",
+    "VideoOpenError",
+    "__version__",
+    "clip_bounds",
+    "num_clips",
+]

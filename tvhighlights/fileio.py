@@ -1,0 +1,111 @@
+"""Small, careful file helpers: atomic writes and line-numbered JSONL reading.
+
+Nothing already written is lost or half-written: every write goes to a temporary file in the
+same folder, is flushed and fsynced, then renamed over the target in one step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO]:
+    """Open a temporary sibling of ``path`` for writing; rename it over ``path`` on success.
+
+    On any exception the temporary file is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        kwargs = {"encoding": encoding, "newline": "\n"} if "b" not in mode else {}
+        with os.fdopen(fd, mode, **kwargs) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """Write ``rows`` as JSON lines, atomically."""
+    with atomic_write(path) as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False, allow_nan=False))
+            fh.write("\n")
+    return Path(path)
+
+
+def write_json(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON, atomically (NaN is written as null)."""
+    with atomic_write(path) as fh:
+        json.dump(_nan_to_none(obj), fh, indent=2, ensure_ascii=False, allow_nan=False)
+        fh.write("\n")
+    return Path(path)
+
+
+def _nan_to_none(obj: Any) -> Any:
+    if isinstance(obj, float) and obj != obj:
+        return None
+    if isinstance(obj, dict):
+        return {k: _nan_to_none(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_nan_to_none(v) for v in obj]
+    return obj
+
+
+def read_jsonl_objects(path: str | Path) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """Parse a JSONL file into ``(line_number, object)`` pairs and a list of problems.
+
+    Problems name the file's line: invalid JSON, a line that is not an object, a blank line,
+    a byte-order mark; or the file itself (missing, a directory, unreadable, not UTF-8). The
+    caller raises its own error class on them, usually after adding its own checks.
+    """
+    path = Path(path)
+    if not path.exists():
+        return [], ["file not found"]
+    if path.is_dir():
+        return [], ["is a directory, expected a JSONL file"]
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [], [f"cannot read file: {exc.strerror or exc}"]
+    problems: list[str] = []
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problems.append("line 1: starts with a UTF-8 byte-order mark; save as UTF-8 without BOM")
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        return [], [*problems, f"line {line}: not valid UTF-8 ({exc.reason})"]
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            problems.append(f"line {lineno}: blank line")
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {lineno}: invalid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"line {lineno}: expected a JSON object, got {type(obj).__name__}")
+            continue
+        rows.append((lineno, obj))
+    if not rows and not problems:
+        problems.append("the file is empty")
+    return rows, problems
