@@ -57,3 +57,14 @@ class ReferencesError(InputFormatError):
 
     def __init__(self, path: str | Path, problems: Iterable[str]) -> None:
         super().__init__(path, problems, what="references")
+
+
+class ManifestError(InputFormatError):
+    """A sources or derivatives manifest cannot be used (missing columns, unreadable)."""
+
+    def __init__(self, path: str | Path, problems: Iterable[str]) -> None:
+        super().__init__(path, problems, what="manifest")
+
+
+class BuildError(TVHighlightsError):
+    """The dataset build cannot go on (e.g. no usable source at all)."""

@@ -19,7 +19,6 @@ import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import tarfile
 import tempfile
@@ -35,6 +34,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from tvhighlights.errors import SampleFetchError
+from tvhighlights.fileio import atomic_write
 
 logger = logging.getLogger(__name__)
 
@@ -484,26 +484,10 @@ def _download(archive: Archive, url: str, dest: Path, *, show_progress: bool) ->
 # Extraction
 
 
-@contextlib.contextmanager
-def _atomic_writer(dest: Path) -> Iterator[IO[bytes]]:
-    """A temp file next to ``dest``, moved onto it with ``os.replace`` only on success."""
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "xb") as f:  # (unlike mkstemp's 0600, this honours the umask)
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _write_verified(source: IO[bytes], dest: Path, sha256: str, label: str) -> None:
     """Copy ``source`` to ``dest`` atomically, refusing bytes whose sha256 is not ``sha256``."""
     h = hashlib.sha256()
-    with _atomic_writer(dest) as out:
+    with atomic_write(dest, "wb") as out:
         for block in iter(lambda: source.read(_CHUNK), b""):
             h.update(block)
             out.write(block)

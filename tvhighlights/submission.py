@@ -10,6 +10,7 @@ with any problem is never scored in part.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -28,6 +29,9 @@ BUILTIN_REFERENCES = {
     "bbb-trailer": "bbb_trailer.references.jsonl",
 }
 """Reference files shipped in ``tvhighlights/data``, usable by name (``-r bbb-trailer``)."""
+
+
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 
 
 @dataclass(frozen=True)
@@ -85,12 +89,19 @@ def _video_id(
 
 
 def load_references(source: str | Path, split: str | None = None) -> list[VideoReference]:
-    """Load and validate reference labels from a JSONL file or a built-in name.
+    """Load and validate reference labels.
+
+    ``source`` is a references JSONL, a built-in name (``bbb-trailer``), a dataset folder
+    written by ``tvhighlights build`` or a Hub dataset id (their ``split``, default "test").
 
     When lines carry a ``split`` field and ``split`` is given, only that split is kept; a
     file without ``split`` fields is one split and is used whole.
     """
     path = _resolve_references_path(source)
+    if path.is_dir() or (not path.exists() and _HUB_ID.fullmatch(str(source))):
+        from .dataset import load_dataset_references
+
+        return load_dataset_references(source, split or "test")
     rows, problems = read_jsonl_objects(path)
     refs: list[VideoReference] = []
     first_line: dict[str, int] = {}
