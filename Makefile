@@ -41,9 +41,16 @@ samples: install
 
 quickstart: samples
 	$(TVH) probe sample:bbb sample:bbb_trailer
+	$(TVH) simulate --sources examples/bbb/sources.csv --out $(RUNS)/derivatives \
+		--per-family 2 --off-topic 2 --num-workers 2
+	$(TVH) build --sources examples/bbb/sources.csv \
+		--derivatives examples/bbb/derivatives.csv \
+		--derivatives $(RUNS)/derivatives/derivatives.csv \
+		--test-labels bbb-trailer --out $(RUNS)/tvhighlights --num-workers 2
+	$(BIN)/python -c "from datasets import load_dataset; print(load_dataset('$(RUNS)/tvhighlights'))"
 	$(TVH) baseline loudness bbb=sample:bbb --out $(RUNS)/loudness.jsonl
 	$(TVH) baseline random bbb=sample:bbb --out $(RUNS)/random.jsonl
-	$(TVH) eval --references bbb-trailer \
+	$(TVH) eval --references $(RUNS)/tvhighlights --split test \
 		--submission $(RUNS)/loudness.jsonl --submission $(RUNS)/random.jsonl \
 		--json $(RUNS)/metrics.json --markdown
 

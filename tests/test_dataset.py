@@ -61,7 +61,7 @@ def test_load_dataset_opens_the_folder_with_declared_features(folder, monkeypatc
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     from datasets import ClassLabel, List, Value, load_dataset
 
-    ds = load_dataset(str(folder))
+    ds = load_dataset(str(folder), cache_dir=str(tmp_path / "hf"))
     assert set(ds) == {"train", "test"}
     feats = ds["train"].features
     assert feats["votes"] == List(Value("int32"))
@@ -69,7 +69,7 @@ def test_load_dataset_opens_the_folder_with_declared_features(folder, monkeypatc
     assert feats["video_label"] == ClassLabel(names=["neg", "pos"])
     assert ds["train"][0]["votes"] == [0, 2, 1]
     assert ds["test"][0]["categories"] == ["Action", None, None]
-    matches = load_dataset(str(folder), "matches")["train"]
+    matches = load_dataset(str(folder), "matches", cache_dir=str(tmp_path / "hf"))["train"]
     assert matches[0]["derivative_id"] == "d1"
     assert (folder / "images" / "votes.png").read_bytes()[:4] == b"\x89PNG"
     assert json.loads((folder / "build_report.json").read_text()) == {"sources": 3}
@@ -113,8 +113,23 @@ def test_merge_shards(tmp_path):
 
 def test_push_dry_run_lists_files(folder):
     files = dict(push_dataset(folder, "org/tvhighlights", dry_run=True))
-    assert {"README.md", "data/train.parquet", "data/test.parquet", "matches/train.parquet",
-            "images/votes.png", "build_report.json"} <= set(files)
+    assert {"README.md", "images/votes.png", "build_report.json"} <= set(files)
+    assert {f.split("-")[0] for f in files if f.endswith(".parquet")} == {
+        "data/train", "data/test", "matches/train"
+    }
     assert all(size > 0 for size in files.values())
     with pytest.raises(TVHighlightsError, match="not a dataset folder"):
         push_dataset(folder / "data", "org/x", dry_run=True)
+
+
+def test_rebuilt_folder_is_reread_by_datasets(tmp_path, monkeypatch):
+    """`datasets` caches a local folder by its data file names: a rebuild must rename them."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    from datasets import load_dataset
+
+    cache = str(tmp_path / "hf")
+    out = tmp_path / "tvh"
+    write_dataset(out, {"train": [_row("a", [1, 2], [1, 1])]})
+    assert load_dataset(str(out), cache_dir=cache)["train"][0]["votes"] == [1, 2]
+    write_dataset(out, {"train": [_row("a", [3, 0, 1], [1, 0, 0])]})
+    assert load_dataset(str(out), cache_dir=cache)["train"][0]["votes"] == [3, 0, 1]

@@ -8,6 +8,7 @@ back as references for the scorer, merges shard folders and publishes a folder t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -115,9 +116,19 @@ def _table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pydict(cols, schema=schema)
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    with atomic_write(path, "wb") as fh:
-        pq.write_table(table, fh, compression="zstd")
+def _write_parquet(table: pa.Table, folder: Path, split: str) -> str:
+    """Write ``table`` as ``folder/<split>-<content digest>.parquet``; returns the file name.
+
+    The digest in the name matters: `datasets` keys its cache of a local folder on the data
+    file names (not their content), so a rebuilt folder must get new names to be re-read.
+    """
+    buf = pa.BufferOutputStream()
+    pq.write_table(table, buf, compression="zstd")
+    data = buf.getvalue().to_pybytes()
+    name = f"{split}-{hashlib.sha256(data).hexdigest()[:16]}.parquet"
+    with atomic_write(folder / name, "wb") as fh:
+        fh.write(data)
+    return name
 
 
 _CARD_HEAD = """\
@@ -138,12 +149,14 @@ configs:
 """
 
 
-def _card(splits: Mapping[str, Sequence[Any]], has_matches: bool, body: str) -> str:
+def _card(files: Mapping[str, str], matches_file: str | None, body: str) -> str:
     """The dataset card: YAML that `load_dataset` reads, then the Markdown ``body``."""
-    head = _CARD_HEAD + "".join(f"  - {{split: {s}, path: data/{s}.parquet}}\n" for s in splits)
-    if has_matches:
+    head = _CARD_HEAD + "".join(
+        f"  - {{split: {split}, path: data/{name}}}\n" for split, name in files.items()
+    )
+    if matches_file:
         head += "- config_name: matches\n  data_files:\n"
-        head += "  - {split: train, path: matches/train.parquet}\n"
+        head += f"  - {{split: train, path: matches/{matches_file}}}\n"
     return f"{head}dataset_info:\n{_FEATURES_YAML}---\n\n{body}"
 
 
@@ -171,16 +184,19 @@ def write_dataset(
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        for split, rows in splits.items():
-            _write_parquet(_table(rows, CLIPS_SCHEMA), tmp / "data" / f"{split}.parquet")
+        files = {
+            split: _write_parquet(_table(rows, CLIPS_SCHEMA), tmp / "data", split)
+            for split, rows in splits.items()
+        }
+        matches_file = None
         if matches:
-            _write_parquet(_table(matches, MATCHES_SCHEMA), tmp / "matches" / "train.parquet")
+            matches_file = _write_parquet(_table(matches, MATCHES_SCHEMA), tmp / "matches", "train")
         for name, draw in (images or {}).items():
             draw(tmp / "images" / name)
         if report is not None:
             write_json(tmp / "build_report.json", report)
         with atomic_write(tmp / "README.md") as fh:
-            fh.write(_card(splits, bool(matches), card_body))
+            fh.write(_card(files, matches_file, card_body))
         _replace_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -201,9 +217,7 @@ def read_split(folder: str | Path, split: str, config: str = "default") -> pa.Ta
     """One split of a dataset folder as an Arrow table (no `datasets` needed)."""
     folder = Path(folder)
     sub = "data" if config == "default" else config
-    files = sorted((folder / sub).glob(f"{split}.parquet")) + sorted(
-        (folder / sub).glob(f"{split}-*.parquet")
-    )
+    files = sorted((folder / sub).glob(f"{split}-*.parquet"))
     if not files:
         present = sorted({p.name.split(".")[0].split("-")[0] for p in (folder / sub).glob("*")})
         problem = f"no split {split!r} in config {config!r} (splits: {present})"
@@ -266,7 +280,7 @@ def merge_datasets(folders: Sequence[str | Path], out_dir: str | Path) -> Path:
     reports = []
     for folder in folders:
         for path in sorted((folder / "data").glob("*.parquet")):
-            split = path.name.split(".")[0]
+            split = path.name.split("-")[0]
             for row in pq.read_table(path).to_pylist():
                 key = f"{split}/{row['video_id']}"
                 if key in seen:
@@ -275,8 +289,7 @@ def merge_datasets(folders: Sequence[str | Path], out_dir: str | Path) -> Path:
                     )
                 seen[key] = folder
                 splits.setdefault(split, []).append(row)
-        mpath = folder / "matches" / "train.parquet"
-        if mpath.exists():
+        for mpath in sorted((folder / "matches").glob("train-*.parquet")):
             matches += pq.read_table(mpath).to_pylist()
         rpath = folder / "build_report.json"
         if rpath.exists():

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ManifestError
+from .errors import ManifestError, SampleFetchError
 from .fileio import read_jsonl_objects
 
 logger = logging.getLogger(__name__)
@@ -107,9 +107,17 @@ def _common(
     raw_path = _text(row, "path")
     if raw_path is None:
         return f"{where}: field 'path' is empty"
-    video = Path(raw_path).expanduser()
-    if not video.is_absolute():
-        video = path.parent / video
+    if raw_path.startswith("sample:"):  # a sample of the cache (tvhighlights fetch-samples)
+        from .samples import resolve_video
+
+        try:
+            video = resolve_video(raw_path)
+        except SampleFetchError as exc:
+            return f"{where}: field 'path': {exc}"
+    else:
+        video = Path(raw_path).expanduser()
+        if not video.is_absolute():
+            video = path.parent / video
     if not video.is_file():
         return f"{where}: field 'path': no such file {str(video)!r}"
     title = _text(row, "title")

@@ -1,0 +1,478 @@
+"""``tvhighlights build``: sources + derivatives -> a TVHighlights dataset folder.
+
+The stages, each in its own module: probe every file (:mod:`.video`), drop derivatives with
+off-topic titles (:mod:`.topic_filter`), fingerprint the sources into an index
+(:mod:`.fingerprint`, :mod:`.matching`), cut each derivative into shots (:mod:`.shots`) and
+align every shot to the source span it reuses (:mod:`.matching`), count one vote per
+derivative per covered clip and turn votes into labels (:mod:`.voting`), write Parquet + card
+(:mod:`.dataset`). Work units (a source's fingerprint, a derivative's alignment) are cached by
+file content, so a rerun, or a rerun after a crash, resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import __version__
+from .clips import num_clips
+from .errors import BuildError, TVHighlightsError
+from .fileio import atomic_write
+from .manifest import DerivativeEntry, SourceEntry, read_derivatives, read_sources
+from .voting import LabelRule, clip_labels, count_votes, video_label, vote_scores, windows
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides the dataset's content (written into the card)."""
+
+    rule: LabelRule = field(default_factory=LabelRule)
+    window: float | None = None
+    """Cut sources into rows of this many seconds (a multiple of 2); None: one row each."""
+    title_filter: str = "embedding"
+    """``embedding`` (all-MiniLM-L6-v2), ``llm`` or ``none``."""
+    title_threshold: float | None = None
+    """Keep a derivative whose title relevance reaches this; None: the filter's default."""
+    shots: str = "default"
+    """Shot detector of :mod:`.shots` (``default`` picks the module's default)."""
+    min_confidence: float = 0.0
+    """Alignment matches below this confidence cast no vote (kept in ``matches``)."""
+    cache_dir: Path | None = None
+    """Where work units are cached; default ``<out>.cache`` beside the output."""
+    num_workers: int = 1
+    shard: tuple[int, int] | None = None
+    """``(i, n)``: build only every n-th source starting at i; merge shards afterwards."""
+    test_labels: str | Path | None = None
+    """References (a JSONL or a built-in name) whose videos become the test split."""
+
+    def card_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("cache_dir", "num_workers", "test_labels"):
+            d.pop(key)
+        return d
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"i/n"`` -> ``(i, n)`` with ``0 <= i < n``."""
+    try:
+        i, n = (int(x) for x in text.split("/"))
+    except ValueError:
+        raise TVHighlightsError(f"--shard must look like i/n (e.g. 0/4), got {text!r}") from None
+    if not 0 <= i < n:
+        raise TVHighlightsError(f"--shard {text}: need 0 <= i < n")
+    return i, n
+
+
+# --------------------------------------------------------------------------------------------
+# Work units (module-level so a process pool can run them)
+
+
+def _probe(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    from .video import probe
+
+    try:
+        return probe(path).to_dict(), None
+    except TVHighlightsError as exc:
+        return None, str(exc)
+
+
+def _source_fingerprint(args: tuple[Path, Path]) -> Any:
+    from .fingerprint import fingerprint_video
+
+    path, cache = args
+    return fingerprint_video(path, cache_dir=cache)
+
+
+def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
+    """Fingerprint, cut and align one derivative; results cached by the file's content."""
+    entry, index_path, cache, shots_method = args
+    from .fingerprint import file_digest, fingerprint_video
+    from .matching import align_derivative, load_index
+    from .shots import DEFAULT_METHOD, detect_shots
+
+    try:
+        index = load_index(index_path)
+        method = DEFAULT_METHOD if shots_method == "default" else shots_method
+        key = f"{file_digest(entry.path)}-{index.digest()}-{method}"
+        cached = cache / "align" / f"{key}.json"
+        if cached.exists():
+            rows = json.loads(cached.read_text(encoding="utf-8"))
+        else:
+            fp = fingerprint_video(entry.path, cache_dir=cache / "fingerprints")
+            shots = [(s.start, s.end) for s in detect_shots(entry.path, method=method)]
+            matches = align_derivative(fp, index, shots=shots, derivative_id=entry.clip_id)
+            rows = [m.to_dict() for m in matches]
+            with atomic_write(cached) as fh:
+                json.dump(rows, fh)
+        for r in rows:
+            r["derivative_id"] = entry.clip_id
+        return entry.clip_id, rows, None
+    except TVHighlightsError as exc:
+        return entry.clip_id, [], str(exc)
+
+
+def _run(fn, items: Sequence[Any], workers: int, desc: str, show: bool) -> list[Any]:
+    """``[fn(x) for x in items]``, in a spawn process pool when ``workers > 1``."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in tqdm(items, desc=desc, disable=not show)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, disable=not show))
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    report: dict[str, Any]
+
+
+def build_dataset(
+    sources_manifest: str | Path,
+    derivatives_manifest: str | Path | Sequence[str | Path],
+    out_dir: str | Path,
+    config: BuildConfig | None = None,
+    *,
+    show_progress: bool = True,
+) -> BuildResult:
+    """Build a TVHighlights dataset folder; see the module docstring for the stages."""
+    from .dataset import write_dataset
+    from .matching import build_index, save_index
+
+    config = config or BuildConfig()
+    out = Path(out_dir)
+    cache = Path(config.cache_dir) if config.cache_dir else out.parent / f"{out.name}.cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"tvhighlights": __version__, "config": config.card_dict()}
+
+    # 1. manifests and probes ------------------------------------------------------------
+    sources, source_problems = read_sources(sources_manifest)
+    manifests = (
+        [derivatives_manifest]
+        if isinstance(derivatives_manifest, str | Path)
+        else list(derivatives_manifest)
+    )
+    derivs, deriv_problems = [], []
+    seen: dict[str, Path] = {}
+    for manifest in manifests:
+        entries, problems = read_derivatives(manifest)
+        deriv_problems += problems
+        for d in entries:
+            if d.clip_id in seen:
+                deriv_problems.append(
+                    f"{manifest}: line {d.line} (clip_id {d.clip_id!r}): listed twice "
+                    f"(also in {seen[d.clip_id]}); this row is skipped"
+                )
+                continue
+            seen[d.clip_id] = Path(manifest)
+            derivs.append(d)
+    report["skipped_rows"] = source_problems + deriv_problems
+    if config.shard:
+        i, n = config.shard
+        sources = sources[i::n]
+    infos: dict[str, dict[str, Any]] = {}
+    unreadable: list[dict[str, str]] = []
+    for kind, entries in (("source", sources), ("derivative", derivs)):
+        for entry in tqdm(entries, desc=f"probe {kind}s", disable=not show_progress):
+            info, err = _probe(entry.path)
+            ident = entry.video_id if kind == "source" else entry.clip_id
+            if err:
+                unreadable.append(
+                    {"kind": kind, "id": ident, "path": str(entry.path), "reason": err}
+                )
+                logger.warning("skipping %s %s: %s", kind, ident, err)
+            else:
+                infos[f"{kind}:{ident}"] = info
+    report["unreadable"] = unreadable
+    sources = [s for s in sources if f"source:{s.video_id}" in infos]
+    derivs = [d for d in derivs if f"derivative:{d.clip_id}" in infos]
+    if not sources:
+        raise BuildError(f"{sources_manifest}: no readable source video; see the problems above")
+    longest = max(infos[f"source:{s.video_id}"]["duration"] for s in sources)
+    too_long = [d for d in derivs if infos[f"derivative:{d.clip_id}"]["duration"] > longest]
+    report["longer_than_sources"] = [d.clip_id for d in too_long]
+    derivs = [d for d in derivs if d not in too_long]
+
+    # 2. off-topic titles ------------------------------------------------------------------
+    n_derivatives = len(derivs)
+    derivs, report["title_filter"] = _filter_titles(derivs, sources, config)
+
+    # 3-4. fingerprints of the sources -> index ---------------------------------------------
+    fps = _run(
+        _source_fingerprint,
+        [(s.path, cache / "fingerprints") for s in sources],
+        config.num_workers,
+        "fingerprint sources",
+        show_progress,
+    )
+    index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
+    index_path = cache / "index" / index.digest()
+    save_index(index, index_path)
+
+    # 5-6. shots and alignment of each derivative -----------------------------------------------
+    results = _run(
+        _align_one,
+        [(d, index_path, cache, config.shots) for d in derivs],
+        config.num_workers,
+        "align derivatives",
+        show_progress,
+    )
+    by_id = {d.clip_id: d for d in derivs}
+    matches: list[dict[str, Any]] = []
+    failed, unmatched = [], []
+    for clip_id, rows, err in results:
+        if err:
+            failed.append({"id": clip_id, "reason": err})
+        elif not rows:
+            unmatched.append(clip_id)
+        d = by_id[clip_id]
+        for r in rows:
+            matches.append(
+                {
+                    **r,
+                    "derivative_title": d.title,
+                    "platform": d.platform,
+                    "engagement": d.engagement,
+                }
+            )
+    report["alignment_failed"] = failed
+    report["no_match"] = unmatched
+
+    # 7. votes -> labels -> rows -------------------------------------------------------------
+    durations = {s.video_id: infos[f"source:{s.video_id}"]["duration"] for s in sources}
+    voting = [_Vote(m) for m in matches if m["confidence"] >= config.min_confidence]
+    votes = count_votes(voting, durations, min_overlap=config.rule.min_overlap)
+    voters = Counter((v.source_id, v.derivative_id) for v in voting)
+    splits: dict[str, list[dict[str, Any]]] = {"train": []}
+    timelines = []
+    for s in sources:
+        v = votes[s.video_id]
+        labels = clip_labels(v, config.rule)
+        timelines.append((f"{s.video_id}: {s.title}", v, labels))
+        n_voters = len({d for (sid, d) in voters if sid == s.video_id})
+        splits["train"] += _rows(s, durations[s.video_id], v, labels, n_voters, config)
+    if config.test_labels:
+        splits["test"] = _test_rows(config.test_labels, sources, durations, votes, config)
+
+    # 8. write ----------------------------------------------------------------------------
+    report["counts"] = {
+        "sources": len(sources),
+        "derivatives": n_derivatives + len(too_long),
+        "derivatives_kept": len(derivs),
+        "matches": len(matches),
+        "rows": {k: len(v) for k, v in splits.items()},
+        "positive_clips": int(sum(int(np.sum(t[2])) for t in timelines)),
+        "clips": int(sum(len(t[1]) for t in timelines)),
+    }
+    from .plots import plot_vote_histogram, plot_vote_timelines
+
+    images = {
+        "votes_timeline.png": lambda p: plot_vote_timelines(timelines, p),
+        "votes_histogram.png": lambda p: plot_vote_histogram([t[1] for t in timelines], p),
+    }
+    write_dataset(
+        out,
+        splits,
+        matches=matches,
+        report=report,
+        images=images,
+        card_body=_card_body(report, config, splits),
+    )
+    return BuildResult(out, report)
+
+
+@dataclass(frozen=True)
+class _Vote:
+    derivative_id: str
+    source_id: str
+    source_start: float
+    source_end: float
+
+    def __init__(self, m: dict[str, Any]) -> None:
+        for key in ("derivative_id", "source_id", "source_start", "source_end"):
+            object.__setattr__(self, key, m[key])
+
+
+def _rows(
+    s: SourceEntry,
+    duration: float,
+    votes: np.ndarray,
+    labels: np.ndarray,
+    n_voters: int,
+    config: BuildConfig,
+) -> list[dict[str, Any]]:
+    scores = vote_scores(votes)
+    rows = []
+    for k, (start, end) in enumerate(windows(duration, config.window)):
+        a = round(start / 2)
+        b = a + num_clips(end - start)
+        vid = s.video_id if config.window is None else f"{s.video_id}_w{k:04d}"
+        rows.append(
+            {
+                "video_id": vid,
+                "source_id": s.video_id,
+                "title": s.title,
+                "genre": s.genre,
+                "start": start,
+                "end": end,
+                "duration": end - start,
+                "num_clips": b - a,
+                "votes": votes[a:b].tolist(),
+                "scores": scores[a:b].tolist(),
+                "labels": labels[a:b].astype(int).tolist(),
+                "categories": None,
+                "video_label": video_label(labels[a:b], config.rule),
+                "num_derivatives": n_voters,
+                "video_path": str(s.path.resolve()),
+            }
+        )
+    return rows
+
+
+def _test_rows(
+    refs_path: str | Path,
+    sources: list[SourceEntry],
+    durations: dict[str, float],
+    votes: dict[str, np.ndarray],
+    config: BuildConfig,
+) -> list[dict[str, Any]]:
+    """Test rows: human labels of whole sources (votes kept alongside for comparison)."""
+    from .submission import load_references
+
+    by_id = {s.video_id: s for s in sources}
+    rows = []
+    for ref in load_references(refs_path):
+        s = by_id.get(ref.video_id)
+        if s is None:
+            raise BuildError(f"{refs_path}: video {ref.video_id!r} is not a readable source")
+        if ref.num_clips != num_clips(durations[s.video_id]):
+            raise BuildError(
+                f"{refs_path}: video {ref.video_id!r} has {ref.num_clips} labels, "
+                f"its source has {num_clips(durations[s.video_id])} clips"
+            )
+        test_cfg = replace(config, window=None)
+        row = _rows(s, durations[s.video_id], votes[s.video_id], ref.labels, 0, test_cfg)[0]
+        row["genre"] = ref.genre or s.genre
+        row["categories"] = list(ref.categories) if ref.categories else None
+        rows.append(row)
+    return rows
+
+
+def _filter_titles(
+    derivs: list[DerivativeEntry], sources: list[SourceEntry], config: BuildConfig
+) -> tuple[list[DerivativeEntry], list[dict[str, Any]]]:
+    """Keep derivatives whose title is about at least one source."""
+    if config.title_filter == "none" or not derivs:
+        return derivs, []
+    from .topic_filter import get_title_filter
+
+    kwargs = {} if config.title_threshold is None else {"threshold": config.title_threshold}
+    filt = get_title_filter(config.title_filter, **kwargs)
+    titles = [d.title for d in derivs]
+    best: list[Any] = [None] * len(derivs)
+    best_source: list[str] = [""] * len(derivs)
+    for s in sources:
+        for i, dec in enumerate(filt.decide(titles, s.title, s.genre)):
+            if best[i] is None or dec.score > best[i].score:
+                best[i], best_source[i] = dec, s.video_id
+    decisions = [
+        {
+            "clip_id": d.clip_id,
+            "title": d.title,
+            "score": round(float(b.score), 4),
+            "keep": bool(b.keep),
+            "closest_source": src,
+            "reason": b.reason,
+        }
+        for d, b, src in zip(derivs, best, best_source, strict=True)
+    ]
+    kept = [d for d, b in zip(derivs, best, strict=True) if b.keep]
+    return kept, decisions
+
+
+def _card_body(report: dict[str, Any], config: BuildConfig, splits: dict[str, list]) -> str:
+    c = report["counts"]
+    rule = config.rule
+    lines = [
+        "# TVHighlights (built with `tvhighlights build`)",
+        "",
+        'Highlight labels for long videos, voted by the short re-uploads ("derivatives") that',
+        "reuse their spans: each derivative is mapped back to the source with perceptual-hash",
+        "fingerprints, and every derivative that reuses a span adds one vote to each 2-second",
+        "clip it covers. Clip *i* covers `[2i, min(2i+2, duration))`; every per-clip list has",
+        "`num_clips` entries in that order.",
+        "",
+        "```python",
+        "from datasets import load_dataset",
+        'ds = load_dataset("path/to/this/folder")            # train (votes), test if annotated',
+        'matches = load_dataset("path/to/this/folder", "matches")  # the alignment audit trail',
+        "```",
+        "",
+        "## Label rule",
+        "",
+        "| parameter | value | meaning |",
+        "|---|---|---|",
+        f"| min_overlap | {rule.min_overlap} s | a reuse votes for a clip it covers this long |",
+        f"| min_votes | {rule.min_votes} | a highlight clip has at least this many votes |",
+        f"| min_score | {rule.min_score} | ...and this fraction of its source's top vote count |",
+        f"| min_positive_clips | {rule.min_positive_clips} | a positive video has this many |",
+        f"| window | {config.window or 'none'} | seconds per row (none: one row per source) |",
+        f"| min_confidence | {config.min_confidence} | weaker alignment matches cast no vote |",
+        f"| title_filter | {config.title_filter} | off-topic derivative titles are dropped |",
+        f"| shots | {config.shots} | shot detector for derivatives |",
+        "",
+        "`scores` = votes / the source's largest vote count; `labels[i]` = votes ≥ min_votes and",
+        "score ≥ min_score; `video_label` = at least min_positive_clips highlight clips.",
+        "",
+        "## Statistics",
+        "",
+        "| | |",
+        "|---|---|",
+        f"| sources | {c['sources']} |",
+        f"| derivatives (kept by the title filter) | {c['derivatives']} "
+        f"({c['derivatives_kept']}) |",
+        f"| aligned shots (matches) | {c['matches']} |",
+        f"| clips / highlight clips | {c['clips']} / {c['positive_clips']} |",
+    ]
+    lines += [f"| rows in {k} | {len(v)} |" for k, v in splits.items()]
+    lines += [
+        f"| unreadable files | {len(report['unreadable'])} |",
+        f"| derivatives with no match | {len(report['no_match'])} |",
+        f"| derivatives longer than every source | {len(report['longer_than_sources'])} |",
+        f"| skipped manifest rows | {len(report['skipped_rows'])} |",
+        "",
+        "![votes per clip](images/votes_timeline.png)",
+        "",
+        "![histogram of votes](images/votes_histogram.png)",
+        "",
+        "The full build report (every skipped file and row with its reason, every title",
+        "decision with its score) is `build_report.json`.",
+        "",
+    ]
+    if "test" in splits:
+        lines += [
+            "The test split's labels come from human annotations (`test_labels`); its",
+            "`votes` are kept for comparison.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def default_num_workers() -> int:
+    """Half the cores, at least one: decoding is itself threaded."""
+    return max(1, (os.cpu_count() or 2) // 2)
