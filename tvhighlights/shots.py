@@ -147,6 +147,7 @@ def _scenedetect_boundaries(
     show_progress: bool,
 ) -> list[float]:
     """Cut times found by PySceneDetect between ``start`` and ``end``."""
+    import av.logging
     import scenedetect
     from scenedetect import (
         AdaptiveDetector,
@@ -164,7 +165,12 @@ def _scenedetect_boundaries(
         "hash": lambda: HashDetector(min_scene_len=min_len),
     }
     try:
+        level = av.logging.get_level()
         video = scenedetect.open_video(str(path), backend="pyav")
+        # scenedetect's PyAV backend re-enables FFmpeg's own stderr logging process-wide
+        # (restore_default_callback); put back the level PyAV had, or every later encode
+        # and decode in this process prints FFmpeg's chatter.
+        av.logging.set_level(level)
         manager = SceneManager()
         manager.add_detector(detectors[method]())
         if detect_fades:
