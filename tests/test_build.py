@@ -100,6 +100,9 @@ def test_windows_make_rows_with_negatives(corpus, tmp_path):
     assert [r["video_id"] for r in rows][:2] == ["bbb_w0000", "bbb_w0001"]
     assert sum(r["num_clips"] for r in rows) == 298
     assert {r["video_label"] for r in rows} == {0, 1}  # windows without reuse are negatives
+    # a window's num_derivatives counts the derivatives that vote inside it
+    assert all((r["num_derivatives"] == 0) == (not any(r["votes"])) for r in rows)
+    assert max(r["num_derivatives"] for r in rows) <= 2
     assert rows[1]["start"] == 60.0
     assert result.report["counts"]["rows"] == {"train": len(rows)}
 

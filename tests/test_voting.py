@@ -69,3 +69,14 @@ def test_windows_slice_the_grid():
     assert windows(20.5, 10.0) == [(0.0, 10.0), (10.0, 20.0)]
     with pytest.raises(ValueError, match="multiple of 2"):
         windows(25.0, 3.0)
+
+
+def test_coverage_is_what_the_votes_sum():
+    from tvhighlights.voting import derivative_coverage, votes_from_coverage
+
+    matches = [M("d1", "s", 0.0, 3.0), M("d2", "s", 2.0, 6.0), M("d2", "s", 8.0, 9.5)]
+    cov = derivative_coverage(matches, {"s": 10.0})
+    np.testing.assert_array_equal(cov["s"]["d1"], [1, 1, 0, 0, 0])
+    np.testing.assert_array_equal(cov["s"]["d2"], [0, 1, 1, 0, 1])
+    votes = votes_from_coverage(cov, {"s": 10.0})
+    np.testing.assert_array_equal(votes["s"], count_votes(matches, {"s": 10.0})["s"])

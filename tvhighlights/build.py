@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -30,7 +28,15 @@ from .clips import num_clips
 from .errors import BuildError, TVHighlightsError
 from .fileio import atomic_write
 from .manifest import DerivativeEntry, SourceEntry, read_derivatives, read_sources
-from .voting import LabelRule, clip_labels, count_votes, video_label, vote_scores, windows
+from .voting import (
+    LabelRule,
+    clip_labels,
+    derivative_coverage,
+    video_label,
+    vote_scores,
+    votes_from_coverage,
+    windows,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -255,19 +261,26 @@ def build_dataset(
 
     # 7. votes -> labels -> rows -------------------------------------------------------------
     durations = {s.video_id: infos[f"source:{s.video_id}"]["duration"] for s in sources}
-    voting = [_Vote(m) for m in matches if m["confidence"] >= config.min_confidence]
-    votes = count_votes(voting, durations, min_overlap=config.rule.min_overlap)
-    voters = Counter((v.source_id, v.derivative_id) for v in voting)
+    voting = [
+        _Vote(*(m[f] for f in _Vote._fields))
+        for m in matches
+        if m["confidence"] >= config.min_confidence
+    ]
+    coverage = derivative_coverage(voting, durations, min_overlap=config.rule.min_overlap)
+    votes = votes_from_coverage(coverage, durations)
     splits: dict[str, list[dict[str, Any]]] = {"train": []}
     timelines = []
     for s in sources:
         v = votes[s.video_id]
         labels = clip_labels(v, config.rule)
         timelines.append((f"{s.video_id}: {s.title}", v, labels))
-        n_voters = len({d for (sid, d) in voters if sid == s.video_id})
-        splits["train"] += _rows(s, durations[s.video_id], v, labels, n_voters, config)
+        splits["train"] += _rows(
+            s, durations[s.video_id], v, labels, coverage[s.video_id], config
+        )
     if config.test_labels:
-        splits["test"] = _test_rows(config.test_labels, sources, durations, votes, config)
+        splits["test"] = _test_rows(
+            config.test_labels, sources, durations, votes, coverage, config
+        )
 
     # 8. write ----------------------------------------------------------------------------
     report["counts"] = {
@@ -296,16 +309,13 @@ def build_dataset(
     return BuildResult(out, report)
 
 
-@dataclass(frozen=True)
-class _Vote:
+class _Vote(NamedTuple):
+    """The fields of a match row that voting reads (see :class:`.voting.ReusedSpan`)."""
+
     derivative_id: str
     source_id: str
     source_start: float
     source_end: float
-
-    def __init__(self, m: dict[str, Any]) -> None:
-        for key in ("derivative_id", "source_id", "source_start", "source_end"):
-            object.__setattr__(self, key, m[key])
 
 
 def _rows(
@@ -313,9 +323,13 @@ def _rows(
     duration: float,
     votes: np.ndarray,
     labels: np.ndarray,
-    n_voters: int,
+    coverage: dict[str, np.ndarray],
     config: BuildConfig,
 ) -> list[dict[str, Any]]:
+    """The dataset rows of one source: the whole source, or one per window.
+
+    ``coverage`` maps each voting derivative to the clips it votes for.
+    """
     scores = vote_scores(votes)
     rows = []
     for k, (start, end) in enumerate(windows(duration, config.window)):
@@ -337,7 +351,7 @@ def _rows(
                 "labels": labels[a:b].astype(int).tolist(),
                 "categories": None,
                 "video_label": video_label(labels[a:b], config.rule),
-                "num_derivatives": n_voters,
+                "num_derivatives": sum(bool(c[a:b].any()) for c in coverage.values()),
                 "video_path": str(s.path.resolve()),
             }
         )
@@ -349,6 +363,7 @@ def _test_rows(
     sources: list[SourceEntry],
     durations: dict[str, float],
     votes: dict[str, np.ndarray],
+    coverage: dict[str, dict[str, np.ndarray]],
     config: BuildConfig,
 ) -> list[dict[str, Any]]:
     """Test rows: human labels of whole sources (votes kept alongside for comparison)."""
@@ -366,7 +381,9 @@ def _test_rows(
                 f"its source has {num_clips(durations[s.video_id])} clips"
             )
         test_cfg = replace(config, window=None)
-        row = _rows(s, durations[s.video_id], votes[s.video_id], ref.labels, 0, test_cfg)[0]
+        row = _rows(
+            s, durations[s.video_id], votes[s.video_id], ref.labels, coverage[s.video_id], test_cfg
+        )[0]
         row["genre"] = ref.genre or s.genre
         row["categories"] = list(ref.categories) if ref.categories else None
         rows.append(row)
@@ -471,8 +488,3 @@ def _card_body(report: dict[str, Any], config: BuildConfig, splits: dict[str, li
             "",
         ]
     return "\n".join(lines)
-
-
-def default_num_workers() -> int:
-    """Half the cores, at least one: decoding is itself threaded."""
-    return max(1, (os.cpu_count() or 2) // 2)

@@ -58,21 +58,43 @@ class LabelRule:
         return asdict(self)
 
 
-def count_votes(
+def derivative_coverage(
     matches: Iterable[ReusedSpan], durations: dict[str, float], *, min_overlap: float = 1.0
-) -> dict[str, np.ndarray]:
-    """``{source_id: int32 votes per clip}`` for every source in ``durations``.
+) -> dict[str, dict[str, np.ndarray]]:
+    """``{source_id: {derivative_id: bool per clip}}``: the clips each derivative votes for.
 
-    Matches of sources not in ``durations`` are ignored.
+    A derivative votes for a clip when the union of its reused spans covers at least
+    ``min_overlap`` seconds of it. Matches of sources not in ``durations`` are ignored.
     """
     spans: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for m in matches:
         if m.source_id in durations:
             spans[(m.source_id, m.derivative_id)].append((m.source_start, m.source_end))
-    votes = {sid: np.zeros(num_clips(d), dtype=np.int32) for sid, d in durations.items()}
-    for (sid, _), pairs in sorted(spans.items()):
-        covered = span_overlap(pairs, durations[sid]) >= min_overlap - 1e-6
-        votes[sid] += covered.astype(np.int32)
+    out: dict[str, dict[str, np.ndarray]] = {sid: {} for sid in durations}
+    for (sid, did), pairs in sorted(spans.items()):
+        out[sid][did] = span_overlap(pairs, durations[sid]) >= min_overlap - 1e-6
+    return out
+
+
+def count_votes(
+    matches: Iterable[ReusedSpan], durations: dict[str, float], *, min_overlap: float = 1.0
+) -> dict[str, np.ndarray]:
+    """``{source_id: int32 votes per clip}`` for every source in ``durations``: one vote per
+    derivative per clip it covers (:func:`derivative_coverage`)."""
+    coverage = derivative_coverage(matches, durations, min_overlap=min_overlap)
+    return votes_from_coverage(coverage, durations)
+
+
+def votes_from_coverage(
+    coverage: dict[str, dict[str, np.ndarray]], durations: dict[str, float]
+) -> dict[str, np.ndarray]:
+    """Sum :func:`derivative_coverage` over derivatives: int32 votes per clip of each source."""
+    votes = {}
+    for sid, duration in durations.items():
+        v = np.zeros(num_clips(duration), dtype=np.int32)
+        for covered in coverage.get(sid, {}).values():
+            v += covered
+        votes[sid] = v
     return votes
 
 
