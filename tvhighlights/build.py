@@ -26,7 +26,7 @@ from tqdm.auto import tqdm
 from . import __version__
 from .clips import num_clips
 from .errors import BuildError, TVHighlightsError
-from .fileio import atomic_write
+from .fileio import atomic_write, file_digest
 from .manifest import DerivativeEntry, SourceEntry, read_derivatives, read_sources
 from .voting import (
     LabelRule,
@@ -105,7 +105,7 @@ def _source_fingerprint(args: tuple[Path, Path]) -> Any:
 def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
     """Fingerprint, cut and align one derivative; results cached by the file's content."""
     entry, index_path, cache, shots_method = args
-    from .fingerprint import file_digest, fingerprint_video
+    from .fingerprint import fingerprint_video
     from .matching import align_derivative, load_index
     from .shots import DEFAULT_METHOD, detect_shots
 

@@ -7,6 +7,7 @@ same folder, is flushed and fsynced, then renamed over the target in one step.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -37,6 +38,15 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
+
+
+def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
+    """sha256 hex digest of a file's bytes (sample checks, cache keys of derived data)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from tvhighlights.fileio import atomic_write
+from tvhighlights.fileio import atomic_write, file_digest
 
 logger = logging.getLogger(__name__)
 
@@ -468,15 +468,6 @@ def _concat(parts: list[Fingerprint], fps: float, duration: float, params: dict)
 
 # --------------------------------------------------------------------------------------------
 # Files: digest, deterministic npz
-
-
-def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
-    """sha256 hex digest of the file's bytes: the cache key of everything derived from it."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)

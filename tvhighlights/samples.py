@@ -34,7 +34,7 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from tvhighlights.errors import SampleFetchError
-from tvhighlights.fileio import atomic_write
+from tvhighlights.fileio import atomic_write, file_digest
 
 logger = logging.getLogger(__name__)
 
@@ -290,20 +290,12 @@ def _path_of(sample: Sample) -> Path:
     return _samples_dir() / sample.filename
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(_CHUNK), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def verify_sample(name: str) -> bool:
     """True when the cached file of ``name`` exists and matches its pinned sha256."""
     path = _path_of(_lookup(name))
     sample = SAMPLES[name]
     try:
-        return path.stat().st_size == sample.size and _sha256_file(path) == sample.sha256
+        return path.stat().st_size == sample.size and file_digest(path) == sample.sha256
     except OSError:
         return False
 
@@ -470,7 +462,7 @@ def _download(archive: Archive, url: str, dest: Path, *, show_progress: bool) ->
     if last_error is not None and (not part.exists() or part.stat().st_size != archive.size):
         raise _network_error(f"{archive.filename} ({archive.project})", url, last_error)
 
-    actual = _sha256_file(part)
+    actual = file_digest(part)
     if actual != archive.sha256:
         part.unlink(missing_ok=True)
         raise SampleFetchError(
@@ -606,7 +598,7 @@ def fetch_samples(
         if not (
             archive_path.exists()
             and archive_path.stat().st_size == archive.size
-            and _sha256_file(archive_path) == archive.sha256
+            and file_digest(archive_path) == archive.sha256
         ):
             url = _resolve_url(archive, index)
             logger.info("downloading %s from %s", archive.filename, url)
