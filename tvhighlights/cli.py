@@ -47,17 +47,9 @@ def _root(
 
 
 def _parse_video_spec(spec: str) -> tuple[str, Path]:
-    """``[id=]path`` or ``[id=]sample:NAME`` -> (video_id, path)."""
-    from .samples import resolve_video
+    from .samples import parse_video_spec
 
-    if "=" in spec and not Path(spec).exists():
-        vid, _, rest = spec.partition("=")
-    else:
-        vid, rest = "", spec
-    path = resolve_video(rest)
-    if not vid:
-        vid = rest.removeprefix("sample:") if rest.startswith("sample:") else path.stem
-    return vid, path
+    return parse_video_spec(spec)
 
 
 @app.command("eval")
@@ -316,6 +308,125 @@ def simulate_cmd(
     )
     typer.echo(f"wrote {len(result.derivatives)} derivatives: {result.manifest}")
     typer.echo(f"ground truth: {result.ground_truth}")
+
+
+@app.command("extract")
+def extract_cmd(
+    videos: Annotated[
+        list[str] | None,
+        typer.Argument(help="Videos as [ID=]PATH or [ID=]sample:NAME (or use --dataset)."),
+    ] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="Dataset folder: extract every row's video.")
+    ] = None,
+    splits: Annotated[
+        str | None, typer.Option(help="Comma-separated splits of --dataset (default: all).")
+    ] = None,
+    extractors: Annotated[
+        str,
+        typer.Option(help="Comma-separated: handcrafted, transnet, clip, motion, audio."),
+    ] = "handcrafted",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Feature folder.")] = Path("features"),
+    device: Annotated[
+        str, typer.Option(help="cpu, cuda or cuda:N (under accelerate: each process's GPU).")
+    ] = "cpu",
+    batch_size: Annotated[int, typer.Option(help="Clips per forward pass.")] = 16,
+    num_workers: Annotated[
+        int, typer.Option(help="Decode worker processes that prefetch clips (0: inline).")
+    ] = 0,
+    dtype: Annotated[str, typer.Option(help="Stored precision: float32 or float16.")] = "float32",
+    clip_model: Annotated[
+        str | None, typer.Option(help="Checkpoint (Hub id or folder) of the clip extractor.")
+    ] = None,
+    motion_model: Annotated[
+        str | None, typer.Option(help="Checkpoint of the motion extractor (a video encoder).")
+    ] = None,
+    audio_model: Annotated[
+        str | None, typer.Option(help="Checkpoint of the audio extractor (CLAP or AST).")
+    ] = None,
+    add_to_dataset: Annotated[
+        bool, typer.Option(help="Also add a `features` config to the --dataset folder.")
+    ] = False,
+) -> None:
+    """Extract per-clip features (one decode per video for all extractors), cached and resumable.
+
+    Rerunning skips what is stored. Several processes split the videos:
+    `accelerate launch -m tvhighlights extract ...` (or `torchrun`).
+    """
+    from .features import get_extractor
+    from .features.extract import (
+        extract_features,
+        requests_from_dataset,
+        requests_from_paths,
+    )
+
+    if (dataset is None) == (not videos):
+        raise TVHighlightsError("give either videos or --dataset (not both, not neither)")
+    if add_to_dataset and dataset is None:
+        raise TVHighlightsError("--add-to-dataset needs --dataset")
+    rank, world = _distributed()
+    if world > 1 and device.startswith("cuda") and ":" not in device:
+        device = f"cuda:{_local_rank()}"
+    requests = (
+        requests_from_dataset(dataset, splits.split(",") if splits else None)
+        if dataset is not None
+        else requests_from_paths(videos or [])
+    )
+    models = {"clip": clip_model, "motion": motion_model, "audio": audio_model}
+    built = []
+    for name in dict.fromkeys(n.strip() for n in extractors.split(",") if n.strip()):
+        options: dict = {"device": device, "batch_size": batch_size}
+        if models.get(name):
+            options["model"] = models[name]
+        built.append(get_extractor(name, **options))
+    report = extract_features(
+        requests,
+        built,
+        out,
+        num_workers=num_workers,
+        dtype=dtype,
+        rank=rank,
+        world_size=world,
+        show_progress=sys.stderr.isatty(),
+    )
+    if world > 1:
+        _barrier(device)
+        if rank == 0:
+            from .features.store import FeatureStore
+
+            FeatureStore(out).consolidate()
+    where = f" (process {rank + 1}/{world})" if world > 1 else ""
+    typer.echo(
+        f"features in {out}{where}: {report.extracted} extracted, {report.cached} already "
+        f"there, {len(report.failed)} failed; decode {report.decode_seconds:.1f} s, compute "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in report.compute_seconds.items())
+    )
+    for path, reason in report.failed:
+        typer.echo(f"warning: skipped {path}: {reason}", err=True)
+    if add_to_dataset and dataset is not None and rank == 0:
+        from .features.dataset_config import add_features_config
+
+        typer.echo(f"added the features config to {add_features_config(dataset, out)}")
+
+
+def _distributed() -> tuple[int, int]:
+    """Rank and world size set by ``accelerate launch`` / ``torchrun`` (else 0 and 1)."""
+    import os
+
+    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _local_rank() -> int:
+    import os
+
+    return int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _barrier(device: str) -> None:
+    """Wait for every process of an ``accelerate launch`` (gloo on CPU, NCCL on GPUs)."""
+    from accelerate import PartialState
+
+    PartialState(cpu=not device.startswith("cuda")).wait_for_everyone()
 
 
 @app.command("baselines")

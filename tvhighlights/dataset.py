@@ -204,6 +204,63 @@ def write_dataset(
     return out
 
 
+def add_config(
+    folder: str | Path,
+    config: str,
+    tables: Mapping[str, pa.Table],
+    *,
+    features_yaml: str | None = None,
+) -> Path:
+    """Add (or replace) the config ``config`` of a dataset folder: one Parquet file per split
+    under ``folder/<config>/`` and its entry in the card's YAML, so that
+    ``load_dataset(folder, config)`` reads it. The card is rewritten atomically; the files of
+    a replaced config are removed only after it.
+    """
+    folder = Path(folder)
+    card = folder / "README.md"
+    if config in ("default", "data") or not config.isidentifier():
+        raise ValueError(f"config name {config!r} is reserved or not an identifier")
+    if not card.is_file():
+        raise ReferencesError(folder, ["no README.md: not a dataset folder written by this tool"])
+    text = card.read_text(encoding="utf-8")
+    if not text.startswith("---\n") or "\n---\n" not in text[4:]:
+        raise ReferencesError(card, ["no YAML front matter"])
+    end = text.index("\n---\n", 4) + 1
+    head, body = text[4:end], text[end + 4 :]
+    old_files = sorted((folder / config).glob("*.parquet"))
+    files = {split: _write_parquet(t, folder / config, split) for split, t in tables.items()}
+    block = f"- config_name: {config}\n  data_files:\n" + "".join(
+        f"  - {{split: {split}, path: {config}/{name}}}\n" for split, name in files.items()
+    )
+    head = _drop_yaml_item(head, config)
+    lines = head.splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith("dataset_info:"))
+    lines.insert(at, block)
+    if features_yaml:
+        lines.append(features_yaml)
+    with atomic_write(card) as fh:
+        fh.write("---\n" + "".join(lines) + "---\n" + body)
+    keep = set(files.values())
+    for p in old_files:
+        if p.name not in keep:
+            p.unlink(missing_ok=True)
+    return folder
+
+
+def _drop_yaml_item(head: str, config: str) -> str:
+    """The card's YAML without the list items (``configs`` / ``dataset_info``) of ``config``."""
+    out: list[str] = []
+    skipping = False
+    for line in head.splitlines(keepends=True):
+        if line.startswith("- config_name:"):
+            skipping = line.split(":", 1)[1].strip() == config
+        elif not line.startswith((" ", "-")):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
+
+
 def _replace_dir(new: Path, target: Path) -> None:
     """Move ``new`` onto ``target``; the old ``target`` goes only once ``new`` is in place."""
     old = target.parent / f".{target.name}.old-{os.getpid()}"

@@ -68,3 +68,12 @@ class ManifestError(InputFormatError):
 
 class BuildError(TVHighlightsError):
     """The dataset build cannot go on (e.g. no usable source at all)."""
+
+
+class ExtractorError(TVHighlightsError):
+    """A feature extractor cannot be built or run (unknown name, missing weights, out of
+    memory); the message names the extractor and what to do."""
+
+
+class FeatureStoreError(TVHighlightsError):
+    """A feature folder, file or index entry is missing, corrupt or inconsistent."""

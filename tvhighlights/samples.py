@@ -47,6 +47,7 @@ __all__ = [
     "cache_dir",
     "describe_samples",
     "fetch_samples",
+    "parse_video_spec",
     "resolve_video",
     "sample_path",
     "verify_sample",
@@ -325,6 +326,19 @@ def resolve_video(spec: str) -> Path:
     if spec.startswith("sample:"):
         return sample_path(spec[len("sample:") :].strip())
     return Path(spec)
+
+
+def parse_video_spec(spec: str) -> tuple[str, Path]:
+    """``[id=]path`` or ``[id=]sample:NAME`` -> ``(video_id, path)``; the id defaults to the
+    sample's name or the file's stem. A path that exists is never split at ``=``."""
+    if "=" in spec and not Path(spec).exists():
+        vid, _, rest = spec.partition("=")
+    else:
+        vid, rest = "", spec
+    path = resolve_video(rest)
+    if not vid:
+        vid = rest.removeprefix("sample:") if rest.startswith("sample:") else path.stem
+    return vid, path
 
 
 def _expand(names: Iterable[str] | None) -> list[str]:

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Clip",
+    "FrameView",
     "VideoInfo",
     "iter_clips",
     "iter_frames",
@@ -510,6 +511,77 @@ class _AudioCollector:
         return np.ascontiguousarray(out, dtype=np.float32)
 
 
+class _SamplerGroup:
+    """Several :class:`_FrameSampler` fed by the same decoded frames (one decode, many views).
+
+    It has the sampler interface :func:`_pump` uses; every member sees every frame, so their
+    ``prev`` / ``last_end`` agree and the first member speaks for all.
+    """
+
+    def __init__(self, samplers: Sequence[_FrameSampler]) -> None:
+        self.samplers = list(samplers)
+        self.first = self.samplers[0]
+
+    @property
+    def done(self) -> bool:
+        return all(s.done for s in self.samplers)
+
+    @property
+    def next_time(self) -> float:
+        return min(s.next_time for s in self.samplers)
+
+    @property
+    def prev(self) -> av.VideoFrame | None:
+        return self.first.prev
+
+    @property
+    def last_end(self) -> float | None:
+        return self.first.last_end
+
+    @property
+    def frame_step(self) -> float:
+        return self.first.frame_step
+
+    def push(self, frame: av.VideoFrame) -> None:
+        for s in self.samplers:  # a finished sampler only updates its bookkeeping
+            s.push(frame)
+
+    def finish(self) -> None:
+        for s in self.samplers:
+            s.finish()
+
+
+class _CollectorGroup:
+    """Several :class:`_AudioCollector` (one per sample rate) fed by the same audio frames."""
+
+    def __init__(self, collectors: Sequence[_AudioCollector]) -> None:
+        self.collectors = list(collectors)
+
+    @property
+    def done(self) -> bool:
+        return all(c.done for c in self.collectors)
+
+    @property
+    def started(self) -> bool:
+        return self.collectors[0].started
+
+    @property
+    def covered(self) -> float:
+        return min(c.covered for c in self.collectors)
+
+    @property
+    def flushed(self) -> bool:
+        return all(c.flushed for c in self.collectors)
+
+    def push(self, frame: av.AudioFrame) -> None:
+        for c in self.collectors:
+            c.push(frame)
+
+    def flush(self) -> None:
+        for c in self.collectors:
+            c.flush()
+
+
 def _seek(container: av.container.InputContainer, stream: Any, t: float, origin: float) -> None:
     """Seek ``stream`` to the keyframe at or before time ``t`` (seconds from the file start)."""
     ts = math.floor((t + origin) / stream.time_base)
@@ -526,8 +598,8 @@ def _pump(
     info: VideoInfo,
     vs: av.VideoStream | None,
     aus: av.AudioStream | None,
-    sampler: _FrameSampler | None,
-    collector: _AudioCollector | None,
+    sampler: _FrameSampler | _SamplerGroup | None,
+    collector: _AudioCollector | _CollectorGroup | None,
     stop: float,
 ) -> Iterator[None]:
     """Demux the file ONCE, decode the wanted streams, feed the sampler and the collector.
@@ -823,6 +895,19 @@ def read_audio(
     return np.zeros(0, dtype=np.float32)  # pragma: no cover - the last plan step never seeks
 
 
+@dataclass(frozen=True)
+class FrameView:
+    """How one consumer wants a clip's frames: sampling rate, size ``(width, height)``, colour.
+
+    :func:`iter_clips` fills several views from one decode, so extractors with different
+    needs (CLIP at 224 px, a shot network at 48x27 and 25 fps) share a single pass.
+    """
+
+    fps: float
+    size: Size | None = None
+    grey: bool = False
+
+
 @dataclass(frozen=True, eq=False)
 class Clip:
     """One clip of the 2-second grid with its sampled frames and its audio."""
@@ -837,6 +922,10 @@ class Clip:
     audio: np.ndarray
     """float32 mono, ``round(end * rate) - round(start * rate)`` samples (zero-padded where
     the audio track is shorter than the video); empty when the file has no audio."""
+    views: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    """With ``views=``: view name -> ``(timestamps, frames)`` of that view."""
+    audios: Mapping[int, np.ndarray] = field(default_factory=dict)
+    """Sample rate -> the clip's audio at that rate (``audio`` is the first rate's)."""
 
 
 def iter_clips(
@@ -846,14 +935,26 @@ def iter_clips(
     audio_rate: int | None = 16000,
     size: Size | None = None,
     grey: bool = False,
+    views: Mapping[str, FrameView] | None = None,
+    audio_rates: Sequence[int] | None = None,
     show_progress: bool = False,
 ) -> Iterator[Clip]:
     """Yield every clip of the 2-second grid, decoding video and audio in ONE pass.
 
     Packets of both streams come from a single demux, so feature extraction reads and decodes
     each file once. ``audio_rate=None`` skips audio (clips then carry empty audio).
+
+    ``views`` asks for several samplings of the same decoded frames (name -> :class:`FrameView`);
+    each clip then carries them in ``Clip.views`` and ``frames``/``timestamps`` are the first
+    view's (``fps``, ``size`` and ``grey`` are unused). ``audio_rates`` likewise resamples the
+    decoded audio to several rates at once (``Clip.audios``; ``audio`` is the first rate's).
     """
-    fps = _check_rate("fps", fps)
+    if views is None:
+        views = {"frames": FrameView(fps, size, grey)}
+    if not views:
+        raise ValueError("views must name at least one FrameView")
+    rates = list(audio_rates) if audio_rates is not None else [audio_rate]
+    rates = [int(_check_rate("audio_rate", r)) for r in rates if r is not None]
     p = Path(path)
     info = probe(p)
     bounds = clip_bounds(info.duration)
@@ -861,35 +962,67 @@ def iter_clips(
     if n == 0:
         return
     stop = float(bounds[-1, 1])
-    out_size = _out_size(info, size)
-    want_audio = audio_rate is not None and info.has_audio
-    rate = int(_check_rate("audio_rate", audio_rate)) if audio_rate is not None else 0
+    want_audio = bool(rates) and info.has_audio
     empty_audio = np.zeros(0, dtype=np.float32)
-    frame_shape = (out_size[1], out_size[0]) if grey else (out_size[1], out_size[0], 3)
 
-    sampler = _FrameSampler(fps, 0.0, stop, out_size, grey, info.start_time, info.fps)
-    pending: list[tuple[float, np.ndarray]] = []
+    names = list(views)
+    samplers: list[_FrameSampler] = []
+    shapes: list[tuple[int, ...]] = []
+    for name in names:
+        view = views[name]
+        vfps = _check_rate(f"fps of view {name!r}", view.fps)
+        out_size = _out_size(info, view.size)
+        samplers.append(
+            _FrameSampler(vfps, 0.0, stop, out_size, view.grey, info.start_time, info.fps)
+        )
+        shapes.append((out_size[1], out_size[0]) if view.grey else (out_size[1], out_size[0], 3))
+    group = _SamplerGroup(samplers)
+    pending: list[list[tuple[float, np.ndarray]]] = [[] for _ in names]
     i = 0
 
-    def make_clip(index: int, collector: _AudioCollector | None) -> Clip:
-        nonlocal pending
-        s, e = float(bounds[index, 0]), float(bounds[index, 1])
-        last = index == n - 1
-        inside = [(t, f) for t, f in pending if t < e - _EPS or last]
-        pending = pending[len(inside) :]
+    def take_frames(k: int, e: float, last: bool) -> tuple[np.ndarray, np.ndarray]:
+        inside = [(t, f) for t, f in pending[k] if t < e - _EPS or last]
+        pending[k] = pending[k][len(inside) :]
         times = np.asarray([t for t, _ in inside], dtype=np.float64)
         frames = (
             np.stack([f for _, f in inside])
             if inside
-            else np.zeros((0, *frame_shape), dtype=np.uint8)
+            else np.zeros((0, *shapes[k]), dtype=np.uint8)
         )
-        if collector is not None:
-            a, b = round(s * rate), round(e * rate)
-            audio = collector.take(a, b, pad=True)
-            collector.discard_before(b)
-        else:
-            audio = empty_audio
-        return Clip(index=index, start=s, end=e, timestamps=times, frames=frames, audio=audio)
+        return times, frames
+
+    def make_clip(index: int, collectors: _CollectorGroup | None) -> Clip:
+        s, e = float(bounds[index, 0]), float(bounds[index, 1])
+        last = index == n - 1
+        got = {name: take_frames(k, e, last) for k, name in enumerate(names)}
+        audios: dict[int, np.ndarray] = {}
+        if collectors is not None:
+            for c in collectors.collectors:
+                a, b = round(s * c.rate), round(e * c.rate)
+                audios[c.rate] = c.take(a, b, pad=True)
+                c.discard_before(b)
+        times, frames = got[names[0]]
+        return Clip(
+            index=index,
+            start=s,
+            end=e,
+            timestamps=times,
+            frames=frames,
+            audio=audios[rates[0]] if audios else empty_audio,
+            views=got,
+            audios=audios,
+        )
+
+    def ready(e: float, collectors: _CollectorGroup | None) -> bool:
+        video_ready = all(sm.done or sm.next_time >= e - _EPS for sm in samplers)
+        audio_ready = collectors is None or all(
+            c.flushed or c.total >= round(e * c.rate) for c in collectors.collectors
+        )
+        return video_ready and audio_ready
+
+    def drain() -> None:
+        for k, sm in enumerate(samplers):
+            pending[k].extend(sm.drain())
 
     with (
         _open(p) as container,
@@ -898,24 +1031,23 @@ def iter_clips(
         vs = _video_stream(container, p)
         vs.thread_type = "AUTO"
         aus = _audio_stream(container) if want_audio else None
-        collector = _AudioCollector(rate, 0.0, stop, info.start_time) if aus is not None else None
-        for _ in _pump(container, p, info, vs, aus, sampler, collector, stop):
-            pending.extend(sampler.drain())
-            while i < n:
-                e = float(bounds[i, 1])
-                video_ready = sampler.done or sampler.next_time >= e - _EPS
-                audio_ready = (
-                    collector is None or collector.flushed or collector.total >= round(e * rate)
-                )
-                if not (video_ready and audio_ready):
-                    break
-                yield make_clip(i, collector)
+        collectors = (
+            _CollectorGroup(
+                [_AudioCollector(r, 0.0, stop, info.start_time) for r in dict.fromkeys(rates)]
+            )
+            if aus is not None
+            else None
+        )
+        for _ in _pump(container, p, info, vs, aus, group, collectors, stop):
+            drain()
+            while i < n and ready(float(bounds[i, 1]), collectors):
+                yield make_clip(i, collectors)
                 bar.update(1)
                 i += 1
-        if collector is not None:
-            collector.flush()
-        pending.extend(sampler.drain())
+        if collectors is not None:
+            collectors.flush()
+        drain()
         while i < n:
-            yield make_clip(i, collector)
+            yield make_clip(i, collectors)
             bar.update(1)
             i += 1
