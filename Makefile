@@ -29,9 +29,13 @@ help:
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
+# silero-vad (the handcrafted extractor's speech ratio) goes in with --no-deps: it needs only
+# torch and packaging, and torchaudio (an extra; a requirement of older releases) breaks
+# transformers beside torch 2.13.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install -q -e ".[all,test]"
+	$(BIN)/python -m pip install -q --no-deps "silero-vad==6.2.3"
 	touch $@
 
 install: $(VENV)/.installed

@@ -13,6 +13,11 @@ CORE = [
     "tvhighlights.report",
     "tvhighlights.cli",
     "tvhighlights.baselines",
+    "tvhighlights.features",
+    "tvhighlights.features.store",
+    "tvhighlights.features.extract",
+    "tvhighlights.features.dataset_config",
+    "tvhighlights.features.handcrafted",
 ]
 
 
