@@ -16,11 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
-from tiny_models import (  # noqa: E402
+import torch
+from tiny_models import (
     make_tiny_ast,
     make_tiny_clap,
     make_tiny_clip,
@@ -28,11 +25,11 @@ from tiny_models import (  # noqa: E402
     make_tiny_videomae,
 )
 
-from tvhighlights.features import ClipInput, ExtractorError, get_extractor  # noqa: E402
-from tvhighlights.features.audio import DEFAULT_AUDIO_MODEL, AudioExtractor  # noqa: E402
-from tvhighlights.features.clip import DEFAULT_CLIP_MODEL, CLIPExtractor  # noqa: E402
-from tvhighlights.features.motion import DEFAULT_MOTION_MODEL, MotionExtractor  # noqa: E402
-from tvhighlights.video import FrameView, iter_clips  # noqa: E402
+from tvhighlights.features import ClipInput, ExtractorError, get_extractor
+from tvhighlights.features.audio import DEFAULT_AUDIO_MODEL, AudioExtractor
+from tvhighlights.features.clip import DEFAULT_CLIP_MODEL, CLIPExtractor
+from tvhighlights.features.motion import DEFAULT_MOTION_MODEL, MotionExtractor
+from tvhighlights.video import FrameView, iter_clips
 
 Sample = Callable[[str], Path]
 

@@ -160,11 +160,11 @@ def test_trailer_transnet(sample: Callable) -> None:
 
 @pytest.mark.slow
 def test_transnet_single_shot_and_model_cache(single_shot_clip: Path) -> None:
-    from tvhighlights.shots import _transnet_model
+    from tvhighlights.shots import transnet_model
 
     shots = detect_shots(single_shot_clip, method="transnet")
     assert shots == [Shot(0.0, probe(single_shot_clip).duration)]
-    assert _transnet_model("cpu") is _transnet_model("cpu")
+    assert transnet_model("cpu") is transnet_model("cpu")
 
 
 # --------------------------------------------------------------------------------------------

@@ -209,11 +209,12 @@ class TransNetPrediction:
 
 
 @functools.lru_cache(maxsize=2)
-def _transnet_model(device: str = "cpu") -> Any:
+def transnet_model(device: str = "cpu") -> Any:
     """Load TransNetV2 once per device (about 2 s), undoing the global state its constructor sets.
 
-    Its ``__init__`` seeds torch/numpy/random with 42 and turns on
-    ``torch.use_deterministic_algorithms``: both would silently change the rest of a program.
+    Its ``__init__`` seeds torch/numpy/random with 42, turns on
+    ``torch.use_deterministic_algorithms`` and sets cuDNN's deterministic/benchmark flags: all
+    would silently change the rest of a program.
     """
     try:
         import torch
@@ -226,6 +227,7 @@ def _transnet_model(device: str = "cpu") -> Any:
 
     deterministic = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
     torch_rng = torch.get_rng_state()
     np_rng = np.random.get_state()
     py_rng = random.getstate()
@@ -233,6 +235,7 @@ def _transnet_model(device: str = "cpu") -> Any:
         model = TransNetV2(device=device)
     finally:
         torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
         torch.set_rng_state(torch_rng)
         np.random.set_state(np_rng)
         random.setstate(py_rng)
@@ -250,7 +253,7 @@ def transnet_predict(
     show_progress: bool = False,
 ) -> TransNetPrediction:
     """Run TransNetV2 on every frame (at the file's frame rate, 48x27 RGB) of ``[start, end)``."""
-    model = _transnet_model(device)  # first: a clear ImportError when torch is missing
+    model = transnet_model(device)  # first: a clear ImportError when torch is missing
     import torch
 
     p = Path(path)
