@@ -51,7 +51,10 @@ quickstart: samples
 		--derivatives examples/bbb/derivatives.csv \
 		--derivatives $(RUNS)/derivatives/derivatives.csv \
 		--test-labels bbb-trailer --out $(RUNS)/tvhighlights --num-workers 2
-	$(BIN)/python -c "from datasets import load_dataset; print(load_dataset('$(RUNS)/tvhighlights'))"
+	$(TVH) extract --dataset $(RUNS)/tvhighlights --extractors handcrafted \
+		--out $(RUNS)/features --add-to-dataset --num-workers 1
+	$(BIN)/python -c "from datasets import load_dataset; d = '$(RUNS)/tvhighlights'; \
+		print(load_dataset(d)); print(load_dataset(d, 'features'))"
 	$(TVH) baseline loudness bbb=sample:bbb --out $(RUNS)/loudness.jsonl
 	$(TVH) baseline random bbb=sample:bbb --out $(RUNS)/random.jsonl
 	$(TVH) eval --references $(RUNS)/tvhighlights --split test \
@@ -75,6 +78,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_shots.py
 	$(BIN)/python benchmarks/bench_alignment.py --shots hash,transnet
+	$(BIN)/python benchmarks/bench_features.py --extractors handcrafted,transnet
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
