@@ -19,11 +19,23 @@ from .errors import (
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    """``LTVHDModel`` / ``LTVHDConfig`` load torch and transformers only when asked for."""
+    if name in ("LTVHDModel", "LTVHDConfig"):
+        from .models import ltvhd
+
+        return getattr(ltvhd, name)
+    raise AttributeError(f"module 'tvhighlights' has no attribute {name!r}")
+
+
 __all__ = [
     "CLIP_SECONDS",
     "ExtractorError",
     "FeatureStoreError",
     "InputFormatError",
+    "LTVHDConfig",
+    "LTVHDModel",
     "ReferencesError",
     "SampleFetchError",
     "SubmissionError",
