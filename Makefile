@@ -50,16 +50,22 @@ quickstart: samples
 	$(TVH) build --sources examples/bbb/sources.csv \
 		--derivatives examples/bbb/derivatives.csv \
 		--derivatives $(RUNS)/derivatives/derivatives.csv \
-		--test-labels bbb-trailer --out $(RUNS)/tvhighlights --num-workers 2
+		--test-labels bbb-trailer --out $(RUNS)/tvhighlights --num-workers 2 \
+		--window 20 --min-votes 2
 	$(TVH) extract --dataset $(RUNS)/tvhighlights --extractors handcrafted \
 		--out $(RUNS)/features --add-to-dataset --num-workers 1
 	$(BIN)/python -c "from datasets import load_dataset; d = '$(RUNS)/tvhighlights'; \
 		print(load_dataset(d)); print(load_dataset(d, 'features'))"
+	$(TVH) train --dataset $(RUNS)/tvhighlights --features $(RUNS)/features --stage 1 \
+		--out $(RUNS)/ltvhd-s1
+	$(TVH) predict bbb=sample:bbb --model $(RUNS)/ltvhd-s1 \
+		--out $(RUNS)/bbb.highlights.json --plot $(RUNS)/bbb.highlights.png \
+		--reel $(RUNS)/bbb.reel.mp4 --submission $(RUNS)/ltvhd-s1.jsonl
 	$(TVH) baseline loudness bbb=sample:bbb --out $(RUNS)/loudness.jsonl
 	$(TVH) baseline random bbb=sample:bbb --out $(RUNS)/random.jsonl
 	$(TVH) eval --references $(RUNS)/tvhighlights --split test \
-		--submission $(RUNS)/loudness.jsonl --submission $(RUNS)/random.jsonl \
-		--json $(RUNS)/metrics.json --markdown
+		--submission $(RUNS)/ltvhd-s1.jsonl --submission $(RUNS)/loudness.jsonl \
+		--submission $(RUNS)/random.jsonl --json $(RUNS)/metrics.json --markdown
 
 # pytest exits 5 when it collects no test: that is not a failure of the setup.
 test: samples

@@ -429,7 +429,7 @@ def train_cmd(
         float, typer.Option(help="Train videos held out (no validation split).")
     ] = 0.2,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    hidden_size: Annotated[int, typer.Option(help="Model width.")] = 128,
+    hidden_size: Annotated[int, typer.Option(help="Model width.")] = 64,
     num_layers: Annotated[int, typer.Option(help="Local temporal layers.")] = 2,
     window_size: Annotated[int, typer.Option(help="Local attention window (clips, odd).")] = 9,
     top_k: Annotated[int, typer.Option(help="MIL: clips averaged into a video score.")] = 6,
@@ -487,6 +487,72 @@ def train_cmd(
         f"log: {result.out_dir / 'training' / 'log.jsonl'}; curves: "
         f"{result.out_dir / 'training' / 'curves.png'}"
     )
+
+
+@app.command("predict")
+def predict_cmd(
+    videos: Annotated[list[str], typer.Argument(help="Videos as [ID=]PATH or [ID=]sample:NAME.")],
+    model: Annotated[str, typer.Option(help="Model folder (tvhighlights train) or Hub id.")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Highlights JSON (a folder when several videos)."),
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option(help="Score-over-time PNG (a folder when several videos).")
+    ] = None,
+    reel: Annotated[
+        Path | None, typer.Option(help="Highlight reel mp4 (a folder when several videos).")
+    ] = None,
+    submission: Annotated[
+        Path | None, typer.Option(help="Also write every video's scores as a submission JSONL.")
+    ] = None,
+    threshold: Annotated[
+        float | None, typer.Option(help="Score a highlight clip needs (default: from the scores).")
+    ] = None,
+    top_n: Annotated[int, typer.Option(help="Spans kept, best first.")] = 5,
+    min_seconds: Annotated[float, typer.Option(help="Shortest span kept.")] = 2.0,
+    device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
+) -> None:
+    """Score every 2-second clip of videos and cut highlight spans, a plot and a reel."""
+    from .inference import load_model, predict_video
+    from .submission import write_submission
+
+    specs = [_parse_video_spec(v) for v in videos]
+    several = len(specs) > 1
+
+    def target(base: Path | None, vid: str, suffix: str) -> Path | None:
+        if base is None:
+            return None
+        if not several:
+            return base
+        base.mkdir(parents=True, exist_ok=True)
+        return base / f"{vid}{suffix}"
+
+    loaded = load_model(model, device=device)
+    scores = {}
+    for vid, path in specs:
+        pred = predict_video(
+            path,
+            loaded,
+            video_id=vid,
+            out_json=target(out, vid, ".highlights.json"),
+            plot=target(plot, vid, ".highlights.png"),
+            reel=target(reel, vid, ".reel.mp4"),
+            threshold=threshold,
+            top_n=top_n,
+            min_seconds=min_seconds,
+            device=device,
+            show_progress=sys.stderr.isatty(),
+        )
+        scores[vid] = pred.scores
+        spans = ", ".join(f"{sp.start:.0f}-{sp.end:.0f} s ({sp.score:.2f})" for sp in pred.spans)
+        typer.echo(f"{vid}: {pred.num_clips} clips, spans: {spans or 'none'}")
+        for label, where in (("json", pred.json_path), ("plot", pred.plot_path),
+                             ("reel", pred.reel_path)):  # fmt: skip
+            if where is not None:
+                typer.echo(f"  {label}: {where}")
+    if submission is not None:
+        typer.echo(f"wrote {write_submission(submission, scores)} ({len(scores)} videos)")
 
 
 def _distributed() -> tuple[int, int]:

@@ -217,15 +217,19 @@ def load_submission(
     return out
 
 
+def submission_row(video_id: str, scores: Sequence[float] | np.ndarray) -> dict[str, Any]:
+    """One video's submission line: its id and its per-clip scores rounded to 6 digits."""
+    if not isinstance(video_id, str) or not video_id:
+        raise ValueError(f"video_id must be a non-empty string, got {video_id!r}")
+    arr = np.asarray(scores, dtype=np.float64)
+    if arr.ndim != 1 or not np.isfinite(arr).all():
+        raise ValueError(f"scores of video {video_id!r} must be a 1-D array of finite numbers")
+    return {"video_id": video_id, "scores": [round(float(x), 6) for x in arr]}
+
+
 def write_submission(path: str | Path, scores: Mapping[str, Sequence[float] | np.ndarray]) -> Path:
     """Write ``{video_id: per-clip scores}`` as a submission JSONL, atomically."""
-    rows = []
-    for vid, s in scores.items():
-        arr = np.asarray(s, dtype=np.float64)
-        if arr.ndim != 1 or not np.isfinite(arr).all():
-            raise ValueError(f"scores of video {vid!r} must be a 1-D array of finite numbers")
-        rows.append({"video_id": vid, "scores": [round(float(x), 6) for x in arr]})
-    return write_jsonl(path, rows)
+    return write_jsonl(path, [submission_row(vid, s) for vid, s in scores.items()])
 
 
 def score_submission(

@@ -41,12 +41,12 @@ class LTVHDConfig(PreTrainedConfig):
 
     visual_dim: int = 21
     audio_dim: int = 13
-    hidden_size: int = 128
+    hidden_size: int = 64
     num_bottleneck_tokens: int = 4
     window_size: int = 9
     num_layers: int = 2
     num_heads: int = 4
-    intermediate_size: int = 256
+    intermediate_size: int = 128
     dropout: float = 0.1
     top_k: int = 6
     extractors: list[str] | None = None
