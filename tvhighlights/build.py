@@ -274,13 +274,9 @@ def build_dataset(
         v = votes[s.video_id]
         labels = clip_labels(v, config.rule)
         timelines.append((f"{s.video_id}: {s.title}", v, labels))
-        splits["train"] += _rows(
-            s, durations[s.video_id], v, labels, coverage[s.video_id], config
-        )
+        splits["train"] += _rows(s, durations[s.video_id], v, labels, coverage[s.video_id], config)
     if config.test_labels:
-        splits["test"] = _test_rows(
-            config.test_labels, sources, durations, votes, coverage, config
-        )
+        splits["test"] = _test_rows(config.test_labels, sources, durations, votes, coverage, config)
 
     # 8. write ----------------------------------------------------------------------------
     report["counts"] = {

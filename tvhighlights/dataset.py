@@ -355,13 +355,20 @@ def merge_datasets(folders: Sequence[str | Path], out_dir: str | Path) -> Path:
     body = readme.split("\n---\n", 1)[1] if "\n---\n" in readme else ""
     note = f"\n\nMerged from {len(folders)} shard folders.\n"
     return write_dataset(
-        out_dir, splits, matches=matches, card_body=body + note,
+        out_dir,
+        splits,
+        matches=matches,
+        card_body=body + note,
         report={"merged_from": [str(f) for f in folders], "shards": reports},
     )
 
 
 def push_dataset(
-    folder: str | Path, repo_id: str, *, dry_run: bool = False, private: bool = False,
+    folder: str | Path,
+    repo_id: str,
+    *,
+    dry_run: bool = False,
+    private: bool = False,
     token: str | None = None,
 ) -> list[tuple[str, int]]:
     """Publish a dataset folder to the Hub; returns ``(path, bytes)`` of each file.
@@ -382,6 +389,7 @@ def push_dataset(
 
     api = HfApi(token=token)
     api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
-    api.upload_folder(folder_path=str(folder), repo_id=repo_id, repo_type="dataset",
-                      ignore_patterns=[".*"])
+    api.upload_folder(
+        folder_path=str(folder), repo_id=repo_id, repo_type="dataset", ignore_patterns=[".*"]
+    )
     return files

@@ -384,9 +384,7 @@ def clip_auc_ap(
         num_videos_scored, num_videos_skipped`` and, when asked, ``per_category`` /
         ``per_genre`` (the per-category dicts have ``num_positive`` and the metric keys).
     """
-    lab_list, sc_list, offsets = _paired_videos(
-        labels, scores, "labels", 1, truth_as_float=False
-    )
+    lab_list, sc_list, offsets = _paired_videos(labels, scores, "labels", 1, truth_as_float=False)
     positive = _binary(np.concatenate(lab_list), offsets, "labels")
     flat_sc = np.concatenate(sc_list)
     lengths = np.diff(offsets)
@@ -611,9 +609,7 @@ def youtube_ap(label: ArrayLike, score: ArrayLike) -> float:
     Positives are clips with label ``> 0`` (the dataset's -1 / 0 / 1 match labels); AP is
     the trapezoidal AP over all clips ranked by score, 0 when the video has no positive.
     """
-    (lab,), (sc,), _ = _paired_videos(
-        label, score, "label", 1, score_name="score", single=True
-    )
+    (lab,), (sc,), _ = _paired_videos(label, score, "label", 1, score_name="score", single=True)
     return 100.0 * _youtube_ap(lab, sc)
 
 

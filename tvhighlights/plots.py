@@ -35,8 +35,15 @@ def plot_vote_timelines(
     for ax, (title, votes, labels) in zip(axes[:, 0], shown, strict=False):
         t = np.arange(len(votes)) * CLIP_SECONDS
         top = max(1, int(np.max(votes)) if len(votes) else 1)
-        ax.bar(t, top * (np.asarray(labels) > 0), width=CLIP_SECONDS, align="edge",
-               color="#f2a541", alpha=0.35, label="highlight")
+        ax.bar(
+            t,
+            top * (np.asarray(labels) > 0),
+            width=CLIP_SECONDS,
+            align="edge",
+            color="#f2a541",
+            alpha=0.35,
+            label="highlight",
+        )
         ax.bar(t, votes, width=CLIP_SECONDS, align="edge", color="#3b6ea8", label="votes")
         ax.set_xlim(0, max(CLIP_SECONDS, len(votes) * CLIP_SECONDS))
         ax.set_ylabel("votes")

@@ -41,9 +41,7 @@ def metrics_rows(results: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
     ]
 
 
-def breakdown_rows(
-    results: Mapping[str, Mapping[str, Any]], key: str
-) -> list[list[str]]:
+def breakdown_rows(results: Mapping[str, Mapping[str, Any]], key: str) -> list[list[str]]:
     """Rows ``method, group, pooled AUC, pooled AP, video AUC, video AP`` for a breakdown
     (``key`` is ``per_genre`` or ``per_category``)."""
     rows = []

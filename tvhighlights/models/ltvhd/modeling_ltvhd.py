@@ -3,7 +3,7 @@
 LTRM (Local Temporal Relation Multimodal network), as the TVHighlights paper describes it:
 
 1. single-modal encoders: each stream is standardised (statistics of the training set, kept
-   as buffers), projected to ``hidden_size`` and passed through one local attention layer;
+   as buffers), projected to ``hidden_size`` and passed through a feed-forward block;
 2. a cross-modal encoder: learned bottleneck tokens ``z_i`` gather from every clip of each
    modality, ``z'_i = z_i + W_z sum_t softmax_t(W_q z_i . W_k x_t) W_v x_t`` (x in {v, a}),
    then each modality reads back from ``z'`` (the bottleneck as key/value);
@@ -135,7 +135,8 @@ class LocalTemporalLayer(nn.Module):
 
 
 class ModalityEncoder(nn.Module):
-    """Standardise, project to ``hidden_size``, one local temporal layer."""
+    """Standardise, project to ``hidden_size``, a residual feed-forward block (per clip; the
+    temporal context comes from the fusion and the local temporal layers)."""
 
     def __init__(self, dim: int, config: LTVHDConfig) -> None:
         super().__init__()
@@ -143,11 +144,13 @@ class ModalityEncoder(nn.Module):
         self.register_buffer("feature_std", torch.ones(dim))
         self.proj = nn.Linear(dim, config.hidden_size)
         self.norm = nn.LayerNorm(config.hidden_size)
-        self.layer = LocalTemporalLayer(config)
+        self.ffn_norm = nn.LayerNorm(config.hidden_size)
+        self.ffn = FeedForward(config.hidden_size, config.intermediate_size, config.dropout)
+        self.drop = nn.Dropout(config.dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        x = (x - self.feature_mean) / self.feature_std
-        return self.layer(self.norm(self.proj(x)), mask)
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = self.norm(self.proj((x - self.feature_mean) / self.feature_std))
+        return h + self.drop(self.ffn(self.ffn_norm(h)))
 
 
 class BottleneckFusion(nn.Module):
@@ -304,7 +307,7 @@ class LTVHDModel(LTVHDPreTrainedModel):
             if attention_mask is None
             else attention_mask.to(device=device, dtype=torch.bool)
         )
-        streams = [self.visual_encoder(visual_features, mask)]
+        streams = [self.visual_encoder(visual_features)]
         masks = [mask]
         if self.audio_encoder is not None:
             if audio_features is not None and audio_features.shape[-1] != self.config.audio_dim:
@@ -320,7 +323,7 @@ class LTVHDModel(LTVHDPreTrainedModel):
             else:
                 am = audio_mask.to(device=device, dtype=torch.bool)
                 amask = mask & (am[:, None] if am.dim() == 1 else am)
-            streams.append(self.audio_encoder(audio_features, amask))
+            streams.append(self.audio_encoder(audio_features))
             masks.append(amask)
         fused = self.fusion(streams, masks)
         h = fused[0]
