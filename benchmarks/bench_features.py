@@ -46,7 +46,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
 from tvhighlights.errors import TVHighlightsError
-from tvhighlights.features import ClipInput, FeatureExtractor, get_extractor
+from tvhighlights.features import FeatureExtractor, get_extractor
+from tvhighlights.features.extract import to_clip_inputs
 from tvhighlights.samples import sample_path
 from tvhighlights.video import Clip, FrameView, iter_clips, probe
 
@@ -67,20 +68,6 @@ def clips_until(
             yield clip
     finally:
         it.close()
-
-
-def to_input(clip: Clip, rate: int | None) -> ClipInput:
-    """What the runner hands an extractor for one decoded clip."""
-    audio = clip.audios.get(rate, np.zeros(0, np.float32)) if rate else np.zeros(0, np.float32)
-    return ClipInput(
-        index=clip.index,
-        start=clip.start,
-        end=clip.end,
-        frames={name: frames for name, (_, frames) in clip.views.items()},
-        timestamps={name: times for name, (times, _) in clip.views.items()},
-        audio=audio,
-        has_audio=audio.size > 0,
-    )
 
 
 class GpuSampler:
@@ -171,7 +158,8 @@ def run_one(ext: FeatureExtractor, path: Path, seconds: float | None, cuda: bool
     views = dict(ext.views) or {"_": FrameView(0.5, (16, 16), grey=True)}  # the runner's dummy
 
     w0, c0 = time.perf_counter(), time.process_time()
-    inputs = [to_input(c, rate) for c in clips_until(path, views, rates, seconds)]
+    clips = list(clips_until(path, views, rates, seconds))
+    inputs = to_clip_inputs(clips, ext, has_audio=bool(clips and clips[0].audios))
     decode_s, decode_cpu = time.perf_counter() - w0, time.process_time() - c0
     media = inputs[-1].end if inputs else 0.0
     frames = sum(len(f) for c in inputs for f in c.frames.values())

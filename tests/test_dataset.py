@@ -19,19 +19,42 @@ from tvhighlights.plots import plot_vote_histogram, plot_vote_timelines
 def _row(vid, votes, labels, **kw):
     n = len(votes)
     row = dict(
-        video_id=vid, source_id=kw.pop("source_id", vid), title=f"Title {vid}", genre="drama",
-        start=0.0, end=2.0 * n, duration=2.0 * n, num_clips=n, votes=votes,
-        scores=[v / max(1, max(votes)) for v in votes], labels=labels, categories=None,
-        video_label=int(any(labels)), num_derivatives=max(votes), video_path=f"/v/{vid}.mp4",
+        video_id=vid,
+        source_id=kw.pop("source_id", vid),
+        title=f"Title {vid}",
+        genre="drama",
+        start=0.0,
+        end=2.0 * n,
+        duration=2.0 * n,
+        num_clips=n,
+        votes=votes,
+        scores=[v / max(1, max(votes)) for v in votes],
+        labels=labels,
+        categories=None,
+        video_label=int(any(labels)),
+        num_derivatives=max(votes),
+        video_path=f"/v/{vid}.mp4",
     )
     row.update(kw)
     return row
 
 
 MATCH = dict(
-    derivative_id="d1", derivative_title="best scene", platform="tiktok", engagement=10,
-    shot_index=0, deriv_start=0.0, deriv_end=4.0, source_id="a", source_start=2.0,
-    source_end=6.0, speed=1.0, flipped=False, confidence=0.9, num_frames=16, mean_distance=3.5,
+    derivative_id="d1",
+    derivative_title="best scene",
+    platform="tiktok",
+    engagement=10,
+    shot_index=0,
+    deriv_start=0.0,
+    deriv_end=4.0,
+    source_id="a",
+    source_start=2.0,
+    source_end=6.0,
+    speed=1.0,
+    flipped=False,
+    confidence=0.9,
+    num_frames=16,
+    mean_distance=3.5,
 )
 
 
@@ -115,7 +138,9 @@ def test_push_dry_run_lists_files(folder):
     files = dict(push_dataset(folder, "org/tvhighlights", dry_run=True))
     assert {"README.md", "images/votes.png", "build_report.json"} <= set(files)
     assert {f.split("-")[0] for f in files if f.endswith(".parquet")} == {
-        "data/train", "data/test", "matches/train"
+        "data/train",
+        "data/test",
+        "matches/train",
     }
     assert all(size > 0 for size in files.values())
     with pytest.raises(TVHighlightsError, match="not a dataset folder"):

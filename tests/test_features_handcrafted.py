@@ -13,19 +13,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from itertools import islice
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from tvhighlights.features import ClipInput, ExtractorError, get_extractor
+from tvhighlights.features.extract import iter_clip_inputs
 from tvhighlights.features.handcrafted import (
     AUDIO_FEATURES,
     DB_FLOOR,
     VISUAL_FEATURES,
     HandcraftedExtractor,
 )
-from tvhighlights.video import iter_clips
 
 SR = 16000
 HAS_SILERO = (
@@ -38,26 +39,7 @@ AUD = {name: i for i, (name, _) in enumerate(AUDIO_FEATURES)}
 
 def clip_inputs(path: Path, ext: HandcraftedExtractor, limit: int | None = None) -> list[ClipInput]:
     """What the runner hands an extractor: one decode, zeros and ``has_audio=False`` if silent."""
-    out: list[ClipInput] = []
-    for clip in iter_clips(path, views=ext.views, audio_rates=[ext.audio_rate]):
-        audio = clip.audios.get(ext.audio_rate)
-        has_audio = audio is not None and audio.size > 0
-        if not has_audio:
-            audio = np.zeros(round((clip.end - clip.start) * ext.audio_rate), dtype=np.float32)
-        out.append(
-            ClipInput(
-                index=clip.index,
-                start=clip.start,
-                end=clip.end,
-                frames={name: frames for name, (_, frames) in clip.views.items()},
-                timestamps={name: times for name, (times, _) in clip.views.items()},
-                audio=audio,
-                has_audio=has_audio,
-            )
-        )
-        if limit is not None and len(out) >= limit:
-            break
-    return out
+    return list(islice(iter_clip_inputs(path, ext), limit))
 
 
 def synthetic(

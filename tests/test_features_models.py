@@ -28,6 +28,7 @@ from tiny_models import (
 from tvhighlights.features import ClipInput, ExtractorError, get_extractor
 from tvhighlights.features.audio import DEFAULT_AUDIO_MODEL, AudioExtractor
 from tvhighlights.features.clip import DEFAULT_CLIP_MODEL, CLIPExtractor
+from tvhighlights.features.extract import to_clip_inputs
 from tvhighlights.features.motion import DEFAULT_MOTION_MODEL, MotionExtractor
 from tvhighlights.video import FrameView, iter_clips
 
@@ -52,23 +53,7 @@ def clip_inputs(path: Path, ext, limit: int | None = None) -> list[ClipInput]:
     rate = ext.audio_rate
     rates = tuple(sorted({16000, 48000, *([rate] if rate else [])}))
     clips = _decode(str(path), tuple(sorted(views.items(), key=repr)), rates, limit)
-    out = []
-    for c in clips:
-        audio = c.audios.get(rate) if rate else None
-        if audio is None:
-            audio = np.zeros(round(c.end * (rate or 0)) - round(c.start * (rate or 0)), np.float32)
-        out.append(
-            ClipInput(
-                index=c.index,
-                start=c.start,
-                end=c.end,
-                frames={k: c.views[k][1] for k in ext.views},
-                timestamps={k: c.views[k][0] for k in ext.views},
-                audio=audio,
-                has_audio=bool(c.audios),
-            )
-        )
-    return out
+    return to_clip_inputs(clips, ext, has_audio=bool(clips and clips[0].audios))
 
 
 def with_frames(clip: ClipInput, frames: np.ndarray, index: int | None = None) -> ClipInput:

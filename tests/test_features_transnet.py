@@ -19,6 +19,7 @@ import torch
 from tvhighlights.features import ClipInput, ExtractorError, get_extractor
 from tvhighlights.features import transnet as transnet_module
 from tvhighlights.features.base import FeatureExtractor
+from tvhighlights.features.extract import iter_clip_inputs
 from tvhighlights.features.transnet import (
     EMBED_DIM,
     TRANSITION_COLUMNS,
@@ -26,29 +27,17 @@ from tvhighlights.features.transnet import (
     transnet_features,
 )
 from tvhighlights.shots import detect_boundaries, transnet_model
-from tvhighlights.video import iter_clips
 
 
 def clip_inputs(path: Path, ext: FeatureExtractor, *, keep: set[int] | None = None) -> list:
     """The ClipInputs the runner would hand ``ext`` for ``path`` (only ``keep`` if given)."""
-    rate = ext.audio_rate
     out = []
-    for c in iter_clips(path, views=ext.views, audio_rates=[rate] if rate else None):
+    for c in iter_clip_inputs(path, ext):
         if keep is not None and c.index not in keep:
             if c.index > max(keep):
                 break
             continue
-        out.append(
-            ClipInput(
-                index=c.index,
-                start=c.start,
-                end=c.end,
-                frames={name: frames for name, (_, frames) in c.views.items()},
-                timestamps={name: times for name, (times, _) in c.views.items()},
-                audio=c.audios.get(rate, c.audio) if rate else c.audio,
-                has_audio=c.audio.size > 0,
-            )
-        )
+        out.append(c)
     return out
 
 

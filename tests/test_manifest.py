@@ -15,8 +15,10 @@ def videos(tmp_path):
 
 def test_csv_sources_resolve_relative_paths(videos):
     m = videos / "sources.csv"
-    m.write_text("video_id,path,title,genre\nbbb,film.mp4,Big Buck Bunny,animation\n"
-                 "uni,film é.mp4,Unicode film,\n")
+    m.write_text(
+        "video_id,path,title,genre\nbbb,film.mp4,Big Buck Bunny,animation\n"
+        "uni,film é.mp4,Unicode film,\n"
+    )
     entries, problems = read_sources(m)
     assert problems == []
     assert [e.video_id for e in entries] == ["bbb", "uni"]

@@ -171,9 +171,7 @@ BREAKDOWN = {
 
 
 def test_per_category_hand_example():
-    r = clip_auc_ap(
-        BREAKDOWN["labels"], BREAKDOWN["scores"], categories=BREAKDOWN["categories"]
-    )
+    r = clip_auc_ap(BREAKDOWN["labels"], BREAKDOWN["scores"], categories=BREAKDOWN["categories"])
     assert sorted(r["per_category"]) == ["Action", "Emotional"]
     action = r["per_category"]["Action"]
     # video 0: Action .9 vs negatives .5 .1 -> AUC 1, AP 1
@@ -221,9 +219,7 @@ def test_breakdowns_against_sklearn_on_random_data():
     rng = np.random.default_rng(2)
     labels, scores = _random_videos(rng, 60, max_clips=25)
     cat_names = np.array(["Action", "Emotional", "Funny", ""], dtype=object)
-    categories = [
-        [None if not yy else str(rng.choice(cat_names)) for yy in y] for y in labels
-    ]
+    categories = [[None if not yy else str(rng.choice(cat_names)) for yy in y] for y in labels]
     genres = [str(rng.choice(["drama", "comedy", "thriller"])) for _ in labels]
     r = clip_auc_ap(labels, scores, categories=categories, genres=genres)
     flat_y, flat_s = np.concatenate(labels), np.concatenate(scores)
@@ -231,9 +227,7 @@ def test_breakdowns_against_sklearn_on_random_data():
     for cat, got in r["per_category"].items():
         keep = (flat_y == 0) | (flat_c == cat)
         assert got["pooled_auc"] == approx(100 * roc_auc_score(flat_y[keep], flat_s[keep]))
-        assert got["pooled_ap"] == approx(
-            100 * average_precision_score(flat_y[keep], flat_s[keep])
-        )
+        assert got["pooled_ap"] == approx(100 * average_precision_score(flat_y[keep], flat_s[keep]))
         per_video = []
         for y, s, c in zip(labels, scores, categories, strict=True):
             k = (y == 0) | (np.array(c, dtype=object) == cat)
@@ -636,4 +630,3 @@ def test_fleiss_kappa_degenerate_and_errors():
         fleiss_kappa([[1.0, np.nan], [1.0, 2.0]])
     with pytest.raises(ValueError, match="rectangular"):
         fleiss_kappa([[1, 2], [1]])
-

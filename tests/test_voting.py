@@ -51,8 +51,13 @@ def test_scores_and_labels_follow_the_rule():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"min_overlap": 0}, {"min_overlap": 2.5}, {"min_votes": 0}, {"min_score": 1.5},
-     {"min_positive_clips": 0}],
+    [
+        {"min_overlap": 0},
+        {"min_overlap": 2.5},
+        {"min_votes": 0},
+        {"min_score": 1.5},
+        {"min_positive_clips": 0},
+    ],
 )
 def test_bad_rules(kwargs):
     with pytest.raises(ValueError):

@@ -39,8 +39,10 @@ __all__ = [
     "VideoRequest",
     "encode_video",
     "extract_features",
+    "iter_clip_inputs",
     "requests_from_dataset",
     "requests_from_paths",
+    "to_clip_inputs",
 ]
 
 
@@ -282,6 +284,24 @@ def _clip_inputs(
             )
         )
     return out
+
+
+def to_clip_inputs(
+    clips: Sequence[Clip], extractor: FeatureExtractor, has_audio: bool
+) -> list[ClipInput]:
+    """What the runner hands ``extractor`` for clips decoded with its own views
+    (``iter_clips(path, views=extractor.views, audio_rates=[extractor.audio_rate])``)."""
+    return _clip_inputs(clips, extractor, {n: n for n in extractor.views}, has_audio)
+
+
+def iter_clip_inputs(path: str | Path, extractor: FeatureExtractor) -> Iterator[ClipInput]:
+    """Decode ``path`` for one extractor and yield, clip by clip, exactly what the runner
+    would hand it (for tests, benchmarks and notebooks)."""
+    info = probe(path)
+    views = extractor.views or {"_": FrameView(0.5, (16, 16), grey=True)}
+    rates = [extractor.audio_rate] if extractor.audio_rate else []
+    for clip in iter_clips(path, views=views, audio_rates=rates):
+        yield from to_clip_inputs([clip], extractor, info.has_audio)
 
 
 class _FileState:
