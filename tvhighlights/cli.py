@@ -475,6 +475,8 @@ def train_cmd(
         restart=restart,
         show_progress=sys.stderr.isatty(),
     )
+    if _distributed()[0] != 0:  # under accelerate launch, the main process reports
+        return
     v = result.validation
     typer.echo(
         f"wrote {result.out_dir}: best epoch {result.best_epoch}/{len(result.history)} "
