@@ -414,6 +414,8 @@ class HFExtractor(FeatureExtractor):
     """Human name of the checkpoint kind in messages ("CLIP model")."""
     option: ClassVar[str] = "--model"
     """The CLI option that picks the checkpoint, named in messages."""
+    modality: ClassVar[str] = "visual"
+    """The stream its embedding feeds; its width is ``self._dim``, set by the subclass."""
 
     def __init__(
         self,
@@ -429,6 +431,10 @@ class HFExtractor(FeatureExtractor):
         self.torch_dtype = resolve_dtype(dtype, self.torch_device)
         self.config = load_config(self.model_name, what=self.what, option=self.option)
         self._model: torch.nn.Module | None = None
+
+    @property
+    def dims(self) -> dict[str, int]:
+        return {self.modality: self._dim}
 
     @property
     def model(self) -> torch.nn.Module:

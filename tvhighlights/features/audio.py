@@ -52,6 +52,7 @@ class AudioExtractor(HFExtractor):
     version = 1
     what = "audio model"
     option = "--audio-model"
+    modality = "audio"
 
     def __init__(
         self,
@@ -86,10 +87,6 @@ class AudioExtractor(HFExtractor):
         self._rate = int(rate)
         max_samples = getattr(self.processor, "nb_max_samples", None)
         self._max_samples = int(max_samples) if max_samples else None
-
-    @property
-    def dims(self) -> dict[str, int]:
-        return {"audio": self._dim}
 
     @property
     def audio_rate(self) -> int:

@@ -123,10 +123,6 @@ class CLIPExtractor(HFExtractor):
     # -- interface ------------------------------------------------------------------------------
 
     @property
-    def dims(self) -> dict[str, int]:
-        return {"visual": self._dim}
-
-    @property
     def views(self) -> dict[str, FrameView]:
         return {VIEW: FrameView(frames_fps(self.frames_per_clip), self.frame_size, grey=False)}
 

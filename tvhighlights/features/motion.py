@@ -84,10 +84,6 @@ class MotionExtractor(HFExtractor):
         self.frame_size = parse_frame_size(frame_size, self.processor)
 
     @property
-    def dims(self) -> dict[str, int]:
-        return {"visual": self._dim}
-
-    @property
     def views(self) -> dict[str, FrameView]:
         return {VIEW: FrameView(frames_fps(self.num_frames), self.frame_size, grey=False)}
 
