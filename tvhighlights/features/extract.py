@@ -419,7 +419,9 @@ def extract_features(
     # which files need decoding, and for which extractors
     jobs: list[tuple[int, str]] = []
     pending: dict[int, tuple[Path, str, list[FeatureExtractor]]] = {}
-    bar = tqdm(total=len(files), unit="video", desc="extract", disable=not show_progress)
+    clips_todo = 0
+    expected: dict[int, int] = {}
+    bar = tqdm(total=len(files), unit="video", desc="check", disable=not show_progress)
     for path in files:
         try:
             sha = file_digest(path)
@@ -439,7 +441,13 @@ def extract_features(
         job = len(jobs)
         jobs.append((job, str(path)))
         pending[job] = (path, sha, todo)
+        expected[job] = info.num_clips
+        clips_todo += info.num_clips
+        bar.update(1)
+    bar.close()
 
+    # the extraction itself, with progress in clips (one long film moves the bar too)
+    bar = tqdm(total=clips_todo, unit="clip", desc="extract", disable=not show_progress)
     views, mapping, rates = _plan_views(extractors)
     chunk = max(e.batch_size for e in extractors)
     states: dict[int, _FileState] = {}
@@ -458,6 +466,7 @@ def extract_features(
                     for modality, arr in _run_extractor(ext, inputs, report).items():
                         state.parts[ext.key].setdefault(modality, []).append(arr)
                 state.seen += len(event[2])
+                bar.update(len(event[2]))
             elif kind == "end":
                 state = states.pop(job)
                 for ext in todo:
@@ -473,12 +482,14 @@ def extract_features(
                 index_file(path, sha, state.num_clips, state.has_audio)
                 report.extracted += 1
                 report.media_seconds += state.duration
-                bar.update(1)
+                bar.set_postfix(videos=f"{report.extracted}/{len(jobs)}")
             elif kind == "error":
-                states.pop(job, None)
+                state = states.pop(job, None)
                 logger.warning("skipping %s", event[2])
                 report.failed.append((str(path), event[2]))
-                bar.update(1)
+                # the clips it will never deliver
+                seen = state.seen if state is not None else 0
+                bar.update(max(0, expected[job] - seen))
     finally:
         bar.close()
     if world_size == 1 or rank == 0:
