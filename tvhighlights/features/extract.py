@@ -376,6 +376,8 @@ def extract_features(
     """
     if not extractors:
         raise ValueError("no extractor given")
+    if dtype not in ("float32", "float16"):
+        raise ValueError(f"dtype must be one of ['float16', 'float32'], got {dtype!r}")
     if len({e.key for e in extractors}) != len(extractors):
         raise ValueError("the same extractor is requested twice")
     env_rank, env_size = _rank_and_size()
