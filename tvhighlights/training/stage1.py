@@ -74,6 +74,26 @@ class Stage1Config:
     model: dict[str, Any] = field(default_factory=dict)
     """Overrides of :class:`~tvhighlights.models.ltvhd.LTVHDConfig` (``hidden_size``, ...)."""
 
+    def __post_init__(self) -> None:
+        problems = []
+        for name in ("epochs", "batch_size", "patience"):
+            if int(getattr(self, name)) < 1:
+                problems.append(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.learning_rate > 0:
+            problems.append(f"learning_rate must be > 0, got {self.learning_rate}")
+        if not 0.0 < self.validation_fraction < 1.0:
+            problems.append(
+                f"validation_fraction must be in (0, 1), got {self.validation_fraction}"
+            )
+        if self.max_clips is not None and self.max_clips < 1:
+            problems.append(f"max_clips must be >= 1, got {self.max_clips}")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            problems.append(
+                f"mixed_precision must be no, bf16 or fp16, got {self.mixed_precision!r}"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed (everything but the epoch count,
         the patience and the device, which a user may change between runs)."""
