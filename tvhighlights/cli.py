@@ -405,6 +405,7 @@ def extract_cmd(
         f"features in {out}{where}: {report.extracted} extracted, {report.cached} already "
         f"there, {len(report.failed)} failed; decode {report.decode_seconds:.1f} s, compute "
         + ", ".join(f"{k} {v:.1f} s" for k, v in report.compute_seconds.items())
+        + (f"; waited {report.wait_seconds:.1f} s for decoded clips" if num_workers else "")
     )
     for path, reason in report.failed:
         typer.echo(f"warning: skipped {path}: {reason}", err=True)
