@@ -85,6 +85,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_shots.py
 	$(BIN)/python benchmarks/bench_alignment.py --shots hash,transnet
 	$(BIN)/python benchmarks/bench_features.py --extractors handcrafted,transnet
+	$(BIN)/python benchmarks/bench_model.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
