@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 
 from ..dataset import add_config, read_split
@@ -42,6 +43,17 @@ _FEATURES_YAML = """\
 """
 
 
+def _nested(arrays: list[np.ndarray], offsets: pa.Array) -> pa.ListArray:
+    """``list<list<float32>>`` from per-video ``(num_clips, D)`` arrays, built without Python
+    lists (a dataset of long films holds millions of rows of features)."""
+    flat = np.concatenate(arrays).astype(np.float32, copy=False)
+    width = flat.shape[1]
+    inner_offsets = pa.array(np.arange(0, flat.size + 1, max(width, 1), dtype=np.int32)
+                             if width else np.zeros(flat.shape[0] + 1, dtype=np.int32))  # fmt: skip
+    rows = pa.ListArray.from_arrays(inner_offsets, pa.array(flat.reshape(-1)))
+    return pa.ListArray.from_arrays(offsets, rows)
+
+
 def add_features_config(
     dataset: str | Path,
     features: str | Path,
@@ -57,13 +69,19 @@ def add_features_config(
     tables = {}
     for split in splits:
         ids = read_split(dataset, split).column("video_id").to_pylist()
-        cols: dict[str, list] = {f.name: [] for f in FEATURES_SCHEMA}
-        for vid in ids:
-            f = load_features(features, vid, extractors)
-            cols["video_id"].append(vid)
-            cols["num_clips"].append(len(f["audio_mask"]))
-            cols["visual"].append(f["visual"].tolist())
-            cols["audio"].append(f["audio"].tolist())
-            cols["audio_mask"].append(f["audio_mask"].tolist())
-        tables[split] = pa.Table.from_pydict(cols, schema=FEATURES_SCHEMA)
+        feats = [load_features(features, vid, extractors) for vid in ids]
+        n = np.asarray([len(f["audio_mask"]) for f in feats], dtype=np.int64)
+        offsets = pa.array(np.concatenate([[0], np.cumsum(n)]).astype(np.int32))
+        tables[split] = pa.Table.from_arrays(
+            [
+                pa.array(ids, pa.string()),
+                pa.array(n.astype(np.int32)),
+                _nested([f["visual"] for f in feats], offsets),
+                _nested([f["audio"] for f in feats], offsets),
+                pa.ListArray.from_arrays(
+                    offsets, pa.array(np.concatenate([f["audio_mask"] for f in feats]))
+                ),
+            ],
+            schema=FEATURES_SCHEMA,
+        )
     return add_config(dataset, "features", tables, features_yaml=_FEATURES_YAML)
