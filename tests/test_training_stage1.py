@@ -292,3 +292,12 @@ def test_accelerate_launch_trains_with_two_cpu_processes(tmp_path):
     log = [json.loads(x) for x in (out / "training" / "log.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in log] == [1, 2, 3]  # written once, by the main process
     assert (out / "model.safetensors").is_file()
+
+
+def test_save_pretrained_writes_the_model_card(tmp_path):
+    from tvhighlights import LTVHDConfig, LTVHDModel
+
+    LTVHDModel(LTVHDConfig(visual_dim=5, audio_dim=0)).save_pretrained(tmp_path / "m")
+    card = (tmp_path / "m" / "README.md").read_text()
+    assert card.startswith("---\nlibrary_name: transformers")
+    assert "Not trained yet" in card and "visual width 5" in card

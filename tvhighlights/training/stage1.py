@@ -34,7 +34,6 @@ from tqdm import tqdm
 
 from ..errors import TVHighlightsError
 from ..metrics import clip_auc_ap
-from ..models.card import write_model_card
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     VideoExample,
@@ -184,7 +183,6 @@ def _save_model(model: Any, out: Path) -> None:
     finally:
         if bars:
             hf_logging.enable_progress_bar()
-    write_model_card(tmp, model.config)
     out.mkdir(parents=True, exist_ok=True)
     for f in tmp.iterdir():
         os.replace(f, out / f.name)

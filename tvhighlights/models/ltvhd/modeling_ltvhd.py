@@ -23,8 +23,11 @@ trust_remote_code=True)`` works without the ``tvhighlights`` package.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +37,7 @@ from transformers.utils import ModelOutput
 
 from .configuration_ltvhd import LTVHDConfig
 
-__all__ = ["LTVHDModel", "LTVHDOutput", "LTVHDPreTrainedModel", "mil_video_scores"]
+__all__ = ["LTVHDModel", "LTVHDOutput", "LTVHDPreTrainedModel", "mil_video_scores", "model_card"]
 
 
 @dataclass
@@ -194,12 +197,94 @@ class BottleneckFusion(nn.Module):
         return out
 
 
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return "n/a" if v != v else f"{v:.2f}"
+    return str(v)
+
+
+def model_card(config: Any) -> str:
+    """Markdown with a YAML header (library, tags) for ``config`` (an ``LTVHDConfig``)."""
+    s = config.training_summary or {}
+    metrics = s.get("validation_metrics", {})
+    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in metrics.items())
+    hp = s.get("hyperparameters", {})
+    trained = (
+        f"Stage {s.get('stage')} ({s.get('method')}) on `{s.get('dataset')}` with the features "
+        f"in `{s.get('features')}`: {s.get('train_videos')} training videos, validation on "
+        f"{s.get('validation')}; best epoch {s.get('epoch')}."
+        if s
+        else "Not trained yet (random initialisation)."
+    )
+    return f"""---
+library_name: transformers
+pipeline_tag: video-classification
+tags:
+- video-highlight-detection
+- tvhighlights
+- ltv-hd
+- custom_code
+---
+
+# LTV-HD (LTRM + MIL)
+
+Per-clip highlight scores for films and TV episodes on the 2-second grid, from per-clip
+features of the extractors `{", ".join(config.extractors)}` (visual width {config.visual_dim},
+audio width {config.audio_dim}). Architecture: modality encoders, {config.num_bottleneck_tokens}
+bottleneck tokens for cross-modal fusion, {config.num_layers} local temporal relation layers
+(window {config.window_size} clips), hidden size {config.hidden_size}; video score = mean of
+the top-{config.top_k} clip scores.
+
+## How it was trained
+
+{trained}
+
+| validation metric | value |
+|---|---|
+{rows or "| none | |"}
+
+{f"Command: `{s['command']}`" if s.get("command") else ""}
+
+Hyper-parameters:
+
+```json
+{json.dumps(hp, indent=2, default=str)}
+```
+
+## Use
+
+```python
+from tvhighlights import LTVHDModel                 # with the tvhighlights package
+model = LTVHDModel.from_pretrained("THIS_FOLDER_OR_REPO")
+
+from transformers import AutoModel                  # without it
+model = AutoModel.from_pretrained("THIS_FOLDER_OR_REPO", trust_remote_code=True)
+```
+
+```bash
+tvhighlights predict film.mp4 --model THIS_FOLDER_OR_REPO --out film.highlights.json \\
+    --plot film.png --reel film.reel.mp4
+```
+"""
+
+
 class LTVHDPreTrainedModel(PreTrainedModel):
     """Weight initialisation and the hooks ``from_pretrained`` needs."""
 
     config_class = LTVHDConfig
     base_model_prefix = "ltvhd"
     main_input_name = "visual_features"
+
+    def save_pretrained(self, save_directory: str | os.PathLike, *args: Any, **kwargs: Any):
+        """As transformers saves a model, plus the model card (README.md) from the config."""
+        out = super().save_pretrained(save_directory, *args, **kwargs)
+        if kwargs.get("is_main_process", True):
+            path = os.path.join(save_directory, "README.md")
+            tmp = f"{path}.tmp-{os.getpid()}"
+            with open(tmp, "w", encoding="utf-8") as fh:
+                fh.write(model_card(self.config))
+            os.replace(tmp, path)
+        return out
 
     @torch.no_grad()
     def _init_weights(self, module: nn.Module) -> None:
