@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -366,13 +367,15 @@ def extract_cmd(
         raise TVHighlightsError("--add-to-dataset needs --dataset")
     rank, world = _distributed()
     if world > 1 and device.startswith("cuda") and ":" not in device:
-        device = f"cuda:{_local_rank()}"
+        device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}"
     requests = (
         requests_from_dataset(dataset, splits.split(",") if splits else None)
         if dataset is not None
         else requests_from_paths(videos or [])
     )
-    if dtype not in ("float32", "float16"):
+    from .features.store import STORAGE_DTYPES
+
+    if dtype not in STORAGE_DTYPES:
         raise TVHighlightsError(f"--dtype must be float32 or float16, got {dtype!r}")
     models = {"clip": clip_model, "motion": motion_model, "audio": audio_model}
     built = []
@@ -570,16 +573,10 @@ def predict_cmd(
 
 
 def _distributed() -> tuple[int, int]:
-    """Rank and world size set by ``accelerate launch`` / ``torchrun`` (else 0 and 1)."""
-    import os
+    """Rank and world size under ``accelerate launch`` / ``torchrun`` (else 0 and 1)."""
+    from .features.extract import rank_and_world_size
 
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
-
-
-def _local_rank() -> int:
-    import os
-
-    return int(os.environ.get("LOCAL_RANK", "0"))
+    return rank_and_world_size()
 
 
 def _barrier(device: str) -> None:

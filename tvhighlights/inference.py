@@ -198,15 +198,15 @@ def encode_video(
     from .features import encode_video as _encode
     from .video import probe
 
-    info = probe(path)  # VideoOpenError (naming the file) on an unreadable one
-    if info.num_clips == 0:
-        raise PredictionError(
-            f"{path}: the video lasts {info.duration:.2f} s, shorter than one clip: prediction "
-            f"needs at least {MIN_LAST_CLIP_SECONDS:g} s (clips are {CLIP_SECONDS:g} s; a final "
-            f"partial clip counts from {MIN_LAST_CLIP_SECONDS:g} s)"
-        )
     extractors = build_extractors(model_or_config, device=device, batch_size=batch_size)
-    return _encode(path, extractors, show_progress=show_progress)
+    feats = _encode(path, extractors, show_progress=show_progress)  # probes and decodes once
+    if len(feats["audio_mask"]) == 0:
+        raise PredictionError(
+            f"{path}: the video lasts {probe(path).duration:.2f} s, shorter than one clip: "
+            f"prediction needs at least {MIN_LAST_CLIP_SECONDS:g} s (clips are "
+            f"{CLIP_SECONDS:g} s; a final partial clip counts from {MIN_LAST_CLIP_SECONDS:g} s)"
+        )
+    return feats
 
 
 def _model_device(model: Any) -> Any:

@@ -26,7 +26,7 @@ from .extract import (
     requests_from_dataset,
     requests_from_paths,
 )
-from .store import FeatureStore, FeatureStoreError, feature_dims, load_features
+from .store import FeatureStore, FeatureStoreError, load_features
 
 __all__ = [
     "MODALITIES",
@@ -40,7 +40,6 @@ __all__ = [
     "available_extractors",
     "encode_video",
     "extract_features",
-    "feature_dims",
     "get_extractor",
     "load_features",
     "register_extractor",

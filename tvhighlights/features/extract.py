@@ -28,9 +28,9 @@ from tqdm import tqdm
 from ..clips import CLIP_SECONDS, num_clips
 from ..errors import VideoOpenError
 from ..fileio import file_digest
-from ..video import Clip, FrameView, iter_clips, probe
-from .base import MODALITIES, ClipInput, FeatureExtractor
-from .store import FeatureStore
+from ..video import Clip, FrameView, VideoInfo, iter_clips, probe
+from .base import ClipInput, FeatureExtractor
+from .store import STORAGE_DTYPES, FeatureStore, combine_modalities
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,7 @@ __all__ = [
     "encode_video",
     "extract_features",
     "iter_clip_inputs",
+    "rank_and_world_size",
     "requests_from_dataset",
     "requests_from_paths",
     "to_clip_inputs",
@@ -157,14 +158,12 @@ def _decode_events(
     rates: Sequence[int],
     chunk: int,
 ) -> Iterator[tuple]:
-    """Events for one file: ``("start", job, num_clips, has_audio, duration)``, then
-    ``("clips", job, [Clip...], seconds)`` chunks, then ``("end", job)``; or ``("error", job,
-    message, reason)`` whenever the file turns out unreadable (earlier chunks are then discarded).
+    """Events for one file (which the caller has probed): ``("clips", job, [Clip...],
+    seconds)`` chunks, then ``("end", job)``; or ``("error", job, message, reason)`` whenever
+    the file turns out unreadable (earlier chunks are then discarded).
     """
     try:
         t0 = time.perf_counter()
-        info = probe(path)
-        yield ("start", job, info.num_clips, info.has_audio, info.duration)
         buf: list[Clip] = []
         # a dummy view keeps iter_clips decoding when no extractor reads frames
         want = dict(views) or {"_": FrameView(0.5, (16, 16), grey=True)}
@@ -305,15 +304,37 @@ def iter_clip_inputs(path: str | Path, extractor: FeatureExtractor) -> Iterator[
 
 
 class _FileState:
-    """Outputs gathered so far for one file being decoded."""
+    """One file being decoded: what it is (from its probe) and the outputs gathered so far."""
 
-    def __init__(self, n: int, has_audio: bool, duration: float, todo: list[FeatureExtractor]):
-        self.num_clips = n
-        self.has_audio = has_audio
-        self.duration = duration
-        self.todo = todo
-        self.parts: dict[str, dict[str, list[np.ndarray]]] = {e.key: {} for e in todo}
+    def __init__(self, info: VideoInfo, todo: Sequence[FeatureExtractor]) -> None:
+        self.num_clips = info.num_clips
+        self.has_audio = info.has_audio
+        self.duration = info.duration
+        self.todo = list(todo)
+        self.parts: dict[str, dict[str, list[np.ndarray]]] = {e.key: {} for e in self.todo}
         self.seen = 0
+
+    def add(self, clips: Sequence[Clip], mapping: Mapping[str, Mapping[str, str]], report) -> None:
+        """Run every extractor still to do on a chunk of decoded clips."""
+        for ext in self.todo:
+            inputs = _clip_inputs(clips, ext, mapping[ext.key], self.has_audio)
+            if inputs:
+                for modality, arr in _run_extractor(ext, inputs, report).items():
+                    self.parts[ext.key].setdefault(modality, []).append(arr)
+        self.seen += len(clips)
+
+    def arrays(self, ext: FeatureExtractor) -> dict[str, np.ndarray]:
+        """One extractor's whole-file arrays; audio zeroed when the file has no audio track."""
+        out = {}
+        for modality, width in ext.dims.items():
+            chunks = self.parts[ext.key].get(modality, [])
+            arr = np.concatenate(chunks) if chunks else np.zeros((0, width), np.float32)
+            if arr.shape != (self.num_clips, width):  # pragma: no cover - a bug, not bad input
+                raise RuntimeError(f"{ext.key}: {arr.shape[0]} rows for {self.num_clips} clips")
+            if modality == "audio" and not self.has_audio:
+                arr = np.zeros_like(arr)
+            out[modality] = arr
+        return out
 
 
 def _run_extractor(
@@ -338,22 +359,9 @@ def _run_extractor(
     return {m: np.concatenate(v) for m, v in outs.items()}
 
 
-def _finish(state: _FileState, ext: FeatureExtractor) -> dict[str, np.ndarray]:
-    """One extractor's whole-file arrays; audio zeroed when the file has no audio track."""
-    out = {}
-    for modality, width in ext.dims.items():
-        chunks = state.parts[ext.key].get(modality, [])
-        arr = np.concatenate(chunks) if chunks else np.zeros((0, width), np.float32)
-        if arr.shape != (state.num_clips, width):  # pragma: no cover - a bug, not bad input
-            raise RuntimeError(f"{ext.key}: {arr.shape[0]} rows for {state.num_clips} clips")
-        if modality == "audio" and not state.has_audio:
-            arr = np.zeros_like(arr)
-        out[modality] = arr
-    return out
-
-
-def _rank_and_size() -> tuple[int, int]:
-    """This process's rank and the number of processes (``accelerate launch``/``torchrun``)."""
+def rank_and_world_size() -> tuple[int, int]:
+    """This process's rank and the number of processes, as ``accelerate launch`` and
+    ``torchrun`` set them (0 and 1 in a plain run)."""
     return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
@@ -376,11 +384,11 @@ def extract_features(
     """
     if not extractors:
         raise ValueError("no extractor given")
-    if dtype not in ("float32", "float16"):
-        raise ValueError(f"dtype must be one of ['float16', 'float32'], got {dtype!r}")
+    if dtype not in STORAGE_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}")
     if len({e.key for e in extractors}) != len(extractors):
         raise ValueError("the same extractor is requested twice")
-    env_rank, env_size = _rank_and_size()
+    env_rank, env_size = rank_and_world_size()
     rank = env_rank if rank is None else rank
     world_size = env_size if world_size is None else world_size
     t_start = time.perf_counter()
@@ -418,13 +426,13 @@ def extract_features(
             )
         store.append_index(entries, part)
 
-    # which files need decoding, and for which extractors
+    # which files need decoding, and for which extractors (their probe serves the whole run)
     jobs: list[tuple[int, str]] = []
-    pending: dict[int, tuple[Path, str, list[FeatureExtractor]]] = {}
-    clips_todo = 0
-    expected: dict[int, int] = {}
+    pending: dict[int, tuple[Path, str]] = {}
+    states: dict[int, _FileState] = {}
     bar = tqdm(total=len(files), unit="video", desc="check", disable=not show_progress)
     for path in files:
+        bar.update(1)
         try:
             sha = file_digest(path)
             info = probe(path)
@@ -432,51 +440,37 @@ def extract_features(
             reason = str(e) if isinstance(e, VideoOpenError) else f"{path}: {e}"
             logger.warning("skipping %s", reason)
             report.failed.append((str(path), reason))
-            bar.update(1)
             continue
         todo = [e for e in extractors if not store.has(e.key, sha, info.num_clips)]
         if not todo:
             index_file(path, sha, info.num_clips, info.has_audio)
             report.cached += 1
-            bar.update(1)
             continue
         job = len(jobs)
         jobs.append((job, str(path)))
-        pending[job] = (path, sha, todo)
-        expected[job] = info.num_clips
-        clips_todo += info.num_clips
-        bar.update(1)
+        pending[job] = (path, sha)
+        states[job] = _FileState(info, todo)
     bar.close()
 
     # the extraction itself, with progress in clips (one long film moves the bar too)
-    bar = tqdm(total=clips_todo, unit="clip", desc="extract", disable=not show_progress)
+    total = sum(st.num_clips for st in states.values())
+    bar = tqdm(total=total, unit="clip", desc="extract", disable=not show_progress)
     views, mapping, rates = _plan_views(extractors)
     chunk = max(e.batch_size for e in extractors)
-    states: dict[int, _FileState] = {}
     try:
         for event in _events(jobs, views, rates, chunk, num_workers, report):
             kind, job = event[0], event[1]
-            path, sha, todo = pending[job]
-            if kind == "start":
-                states[job] = _FileState(event[2], event[3], event[4], todo)
-            elif kind == "clips":
-                state = states[job]
-                for ext in todo:
-                    inputs = _clip_inputs(event[2], ext, mapping[ext.key], state.has_audio)
-                    if not inputs:
-                        continue
-                    for modality, arr in _run_extractor(ext, inputs, report).items():
-                        state.parts[ext.key].setdefault(modality, []).append(arr)
-                state.seen += len(event[2])
+            path, sha = pending[job]
+            if kind == "clips":
+                states[job].add(event[2], mapping, report)
                 bar.update(len(event[2]))
             elif kind == "end":
                 state = states.pop(job)
-                for ext in todo:
-                    arrays = _finish(state, ext)
+                for ext in state.todo:
                     store.write(
                         ext.key,
                         sha,
-                        arrays,
+                        state.arrays(ext),
                         num_clips=state.num_clips,
                         has_audio=state.has_audio,
                         dtype=dtype,
@@ -486,12 +480,10 @@ def extract_features(
                 report.media_seconds += state.duration
                 bar.set_postfix(videos=f"{report.extracted}/{len(jobs)}")
             elif kind == "error":
-                state = states.pop(job, None)
+                state = states.pop(job)
                 logger.warning("skipping %s", event[2])
                 report.failed.append((str(path), event[2]))
-                # the clips it will never deliver
-                seen = state.seen if state is not None else 0
-                bar.update(max(0, expected[job] - seen))
+                bar.update(max(0, state.num_clips - state.seen))  # clips it will never deliver
     finally:
         bar.close()
     if world_size == 1 or rank == 0:
@@ -511,36 +503,20 @@ def encode_video(
     Returns ``{"visual": (n, Dv), "audio": (n, Da), "audio_mask": (n,)}`` with the extractors'
     outputs concatenated in the given order, exactly as :func:`load_features` returns them.
     """
+    info = probe(path)  # VideoOpenError naming the file when unreadable
     views, mapping, rates = _plan_views(extractors)
     report = ExtractReport()
     chunk = max(e.batch_size for e in extractors)
-    state: _FileState | None = None
-    bar = None
-    for event in _events([(0, str(path))], views, rates, chunk, 0, report):
-        if event[0] == "error":
-            raise VideoOpenError(path, event[3])
-        if event[0] == "start":
-            state = _FileState(event[2], event[3], event[4], list(extractors))
-            bar = tqdm(total=state.num_clips, unit="clip", disable=not show_progress)
-        elif event[0] == "clips" and state is not None:
-            for ext in extractors:
-                inputs = _clip_inputs(event[2], ext, mapping[ext.key], state.has_audio)
-                if inputs:
-                    for modality, arr in _run_extractor(ext, inputs, report).items():
-                        state.parts[ext.key].setdefault(modality, []).append(arr)
-            if bar is not None:
+    state = _FileState(info, extractors)
+    with tqdm(total=state.num_clips, unit="clip", disable=not show_progress) as bar:
+        for event in _events([(0, str(path))], views, rates, chunk, 0, report):
+            if event[0] == "error":
+                raise VideoOpenError(path, event[3])
+            if event[0] == "clips":
+                state.add(event[2], mapping, report)
                 bar.update(len(event[2]))
-    if bar is not None:
-        bar.close()
-    assert state is not None
-    n = state.num_clips
-    parts: dict[str, list[np.ndarray]] = {m: [] for m in MODALITIES}
+    parts: dict[str, list[np.ndarray]] = {}
     for ext in extractors:
-        for modality, arr in _finish(state, ext).items():
-            parts[modality].append(arr)
-    out = {
-        m: np.concatenate(v, axis=1) if v else np.zeros((n, 0), dtype=np.float32)
-        for m, v in parts.items()
-    }
-    out["audio_mask"] = np.full(n, state.has_audio)
-    return out
+        for modality, arr in state.arrays(ext).items():
+            parts.setdefault(modality, []).append(arr)
+    return combine_modalities(parts, state.num_clips, state.has_audio)

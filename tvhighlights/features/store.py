@@ -31,9 +31,16 @@ from ..fileio import atomic_write, write_json
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FeatureStore", "FeatureStoreError", "feature_dims", "load_features"]
+__all__ = [
+    "STORAGE_DTYPES",
+    "FeatureStore",
+    "FeatureStoreError",
+    "combine_modalities",
+    "load_features",
+]
 
-_DTYPES = {"float32": np.float32, "float16": np.float16}
+STORAGE_DTYPES = {"float32": np.float32, "float16": np.float16}
+"""Precisions a feature file may be stored in (read back as float32)."""
 
 
 class FeatureStore:
@@ -83,8 +90,8 @@ class FeatureStore:
         """Store one extractor's output for one video (atomically); returns the file."""
         from safetensors.numpy import save
 
-        if dtype not in _DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+        if dtype not in STORAGE_DTYPES:
+            raise ValueError(f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}")
         tensors = {}
         for modality, arr in arrays.items():
             a = np.asarray(arr)
@@ -92,7 +99,7 @@ class FeatureStore:
                 raise FeatureStoreError(
                     f"{key}: {modality} features have shape {a.shape}, expected ({num_clips}, D)"
                 )
-            tensors[modality] = np.ascontiguousarray(a, dtype=_DTYPES[dtype])
+            tensors[modality] = np.ascontiguousarray(a, dtype=STORAGE_DTYPES[dtype])
         meta = {
             "key": key,
             "sha256": sha256,
@@ -235,7 +242,7 @@ def load_features(
     entry = store.entry(video_id)
     a = int(entry["offset"])
     n = int(entry["num_clips"])
-    parts: dict[str, list[np.ndarray]] = {"visual": [], "audio": []}
+    parts: dict[str, list[np.ndarray]] = {}
     for key in store.resolve(entry, extractors):
         arrays = store.read(key, entry["sha256"])
         for modality, arr in arrays.items():
@@ -245,22 +252,17 @@ def load_features(
                     f"{video_id!r} needs rows {a}..{a + n - 1}"
                 )
             parts.setdefault(modality, []).append(arr[a : a + n])
+    return combine_modalities(parts, n, bool(entry.get("has_audio", False)))
+
+
+def combine_modalities(
+    parts: dict[str, list[np.ndarray]], num_clips: int, has_audio: bool
+) -> dict[str, np.ndarray]:
+    """Per-modality lists of ``(num_clips, D_i)`` arrays -> the features dict a model takes:
+    each modality concatenated along columns (width 0 when empty), plus ``audio_mask``."""
     out = {
-        m: np.concatenate(v, axis=1) if v else np.zeros((n, 0), dtype=np.float32)
-        for m, v in parts.items()
+        m: np.concatenate(v, axis=1) if v else np.zeros((num_clips, 0), dtype=np.float32)
+        for m, v in {"visual": [], "audio": [], **parts}.items()
     }
-    out["audio_mask"] = np.full(n, bool(entry.get("has_audio", False)))
+    out["audio_mask"] = np.full(num_clips, has_audio)
     return out
-
-
-def feature_dims(root: str | Path, extractors: Sequence[str]) -> dict[str, int]:
-    """Total width per modality of the named extractors' outputs (for a model's config)."""
-    known = FeatureStore(root).extractors()
-    dims = {"visual": 0, "audio": 0}
-    for want in extractors:
-        match = [d for k, d in known.items() if want in (k, d.get("name"))]
-        if not match:
-            raise FeatureStoreError(f"{root}: no extractor {want!r} in extractors.json")
-        for modality, d in match[-1]["dims"].items():
-            dims[modality] = dims.get(modality, 0) + int(d)
-    return dims
