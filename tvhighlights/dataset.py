@@ -270,14 +270,19 @@ def _replace_dir(new: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def split_names(folder: str | Path, config: str = "default") -> list[str]:
+    """The splits a config of a dataset folder holds (from its ``<split>-<digest>.parquet``)."""
+    sub = "data" if config == "default" else config
+    return sorted({p.name.split("-")[0] for p in (Path(folder) / sub).glob("*.parquet")})
+
+
 def read_split(folder: str | Path, split: str, config: str = "default") -> pa.Table:
     """One split of a dataset folder as an Arrow table (no `datasets` needed)."""
     folder = Path(folder)
     sub = "data" if config == "default" else config
     files = sorted((folder / sub).glob(f"{split}-*.parquet"))
     if not files:
-        present = sorted({p.name.split(".")[0].split("-")[0] for p in (folder / sub).glob("*")})
-        problem = f"no split {split!r} in config {config!r} (splits: {present})"
+        problem = f"no split {split!r} in config {config!r} (splits: {split_names(folder, config)})"
         raise ReferencesError(folder, [problem])
     return pa.concat_tables(pq.read_table(f) for f in files)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ..dataset import add_config, read_split
+from ..dataset import add_config, read_split, split_names
 from .store import load_features
 
 __all__ = ["FEATURES_SCHEMA", "add_features_config"]
@@ -65,7 +65,7 @@ def add_features_config(
     was not); ``extractors`` selects outputs by name or key, as in :func:`load_features`.
     """
     dataset = Path(dataset)
-    splits = sorted({p.name.split("-")[0] for p in (dataset / "data").glob("*.parquet")})
+    splits = split_names(dataset)
     tables = {}
     for split in splits:
         ids = read_split(dataset, split).column("video_id").to_pylist()

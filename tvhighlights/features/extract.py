@@ -106,14 +106,14 @@ def requests_from_dataset(
     folder: str | Path, splits: Sequence[str] | None = None
 ) -> list[VideoRequest]:
     """The rows of a dataset folder (all splits, or ``splits``) with their video files."""
-    from ..dataset import read_split
+    from ..dataset import read_split, split_names
     from ..errors import ReferencesError
 
     folder = Path(folder)
     data = folder / "data"
     if not data.is_dir():
         raise ReferencesError(folder, ["not a TVHighlights dataset folder (no data/ inside)"])
-    names = splits or sorted({p.name.split("-")[0] for p in data.glob("*.parquet")})
+    names = splits or split_names(folder)
     out: dict[str, VideoRequest] = {}
     for split in names:
         table = read_split(folder, split)
