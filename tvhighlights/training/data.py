@@ -95,12 +95,18 @@ def load_examples(
     return out
 
 
-def used_extractors(features: str | Path, video_id: str) -> tuple[list[str], list[str]]:
-    """Names and keys of the extractors behind a video's features, in concatenation order."""
+def used_extractors(
+    features: str | Path, video_id: str, extractors: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """The extractors behind a video's features as :func:`load_features` concatenates them
+    (all of them, or those named): their ``name``, ``key`` and ``settings``."""
     store = FeatureStore(features)
-    keys = store.resolve(store.entry(video_id), None)
     known = store.extractors()
-    return [known.get(k, {}).get("name", k) for k in keys], keys
+    return [
+        {"name": known.get(k, {}).get("name", k), "key": k,
+         "settings": known.get(k, {}).get("settings", {})}
+        for k in store.resolve(store.entry(video_id), extractors)
+    ]  # fmt: skip
 
 
 def split_train_validation(

@@ -233,12 +233,12 @@ def train_stage1(
         if not val:
             val = train
             val_source = "the train videos themselves (too few videos to hold any out)"
-    names, keys = used_extractors(features, train[0].video_id)
-    known = _extractor_settings(features)
+    used = used_extractors(features, train[0].video_id)
+    names, keys = [u["name"] for u in used], [u["key"] for u in used]
+    # what prediction needs to rebuild the same extractors: their checkpoint, where they have one
     options = {
-        n: {"model": known[k]["model"]} for n, k in zip(names, keys, strict=True)
-        if "model" in known.get(k, {})
-    }  # fmt: skip
+        u["name"]: {"model": u["settings"]["model"]} for u in used if "model" in u["settings"]
+    }
 
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
@@ -377,12 +377,6 @@ def train_stage1(
         seconds=time.perf_counter() - t0,
         resumed_from=resumed_from,
     )
-
-
-def _extractor_settings(features: str | Path) -> dict[str, dict[str, Any]]:
-    from ..features.store import FeatureStore
-
-    return {k: d.get("settings", {}) for k, d in FeatureStore(features).extractors().items()}
 
 
 def _summary(
