@@ -301,3 +301,23 @@ def test_save_pretrained_writes_the_model_card(tmp_path):
     card = (tmp_path / "m" / "README.md").read_text()
     assert card.startswith("---\nlibrary_name: transformers")
     assert "Not trained yet" in card and "visual width 5" in card
+
+
+def test_a_model_trained_on_some_extractors_records_only_those(tmp_path):
+    dataset, features = make_planted(tmp_path, n_videos=8)
+    store = FeatureStore(features)
+    other = "other-v1-0000000000"
+    store.record_extractors(
+        [{"name": "other", "version": 1, "key": other, "dims": {"visual": 2}, "settings": {}}]
+    )
+    index = store.index()
+    for entry in index.values():
+        n = entry["num_clips"]
+        store.write(other, entry["sha256"], {"visual": np.ones((n, 2), np.float32)},
+                    num_clips=n, has_audio=entry["has_audio"])  # fmt: skip
+        store.append_index([{**entry, "extractors": [KEY, other]}], "rank000-of-001")
+    out = tmp_path / "model"
+    train_stage1(dataset, features, out, config(epochs=1), extractors=["planted"])
+    cfg = json.loads((out / "config.json").read_text())
+    assert cfg["extractors"] == ["planted"] and cfg["extractor_keys"] == [KEY]
+    assert cfg["visual_dim"] == 21

@@ -233,7 +233,7 @@ def train_stage1(
         if not val:
             val = train
             val_source = "the train videos themselves (too few videos to hold any out)"
-    used = used_extractors(features, train[0].video_id)
+    used = used_extractors(features, train[0].video_id, extractors)
     names, keys = [u["name"] for u in used], [u["key"] for u in used]
     # what prediction needs to rebuild the same extractors: their checkpoint, where they have one
     options = {
