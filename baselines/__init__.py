@@ -15,6 +15,8 @@ from typing import Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
+from tvhighlights.errors import InvalidArgumentError
+
 logger = logging.getLogger(__name__)
 
 
@@ -38,7 +40,9 @@ def get_baseline(name: str) -> Baseline:
     """An instance of the baseline called ``name``."""
     reg = _registry()
     if name not in reg:
-        raise KeyError(f"unknown baseline {name!r}; available: {', '.join(sorted(reg))}")
+        raise InvalidArgumentError(
+            f"unknown baseline {name!r}; available: {', '.join(sorted(reg))}", param="name"
+        )
     return reg[name]()
 
 

@@ -9,6 +9,7 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
 from tvhighlights.video import probe
 
 

@@ -10,9 +10,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from tvhighlights.video import probe, read_audio
 
 from tvhighlights.clips import clip_bounds
+from tvhighlights.video import probe, read_audio
 
 logger = logging.getLogger(__name__)
 

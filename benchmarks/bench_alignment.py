@@ -4,7 +4,7 @@ Truth: a source clip counts as reused when at least 1.5 s of it is reused, as no
 none of it is; clips in between are ignored. Prediction: a clip is reused when the union of the
 matched source spans covers at least ``--min-overlap`` seconds of it (the dataset's voting
 rule). Evaluated on the real Big Buck Bunny trailer against the film, and on simulated
-derivatives of every transformation family (``tvhighlights.simulate``), pooled per family.
+derivatives of every transformation family (``tvhighlights.build.simulate``), pooled per family.
 
 Baselines in the same run: vPDQ (Meta's video PDQ, ``pip install vpdq``; skipped with a note
 when it is not installed) at 1 and 2 fps with its own frame-pair matching, and a naive
@@ -28,9 +28,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
+from tvhighlights.build.align import align_derivative
+from tvhighlights.build.fingerprint import fingerprint_video, hamming
+from tvhighlights.build.index import build_index
 from tvhighlights.clips import span_overlap
-from tvhighlights.fingerprint import fingerprint_video, hamming
-from tvhighlights.matching import align_derivative, build_index
 from tvhighlights.samples import sample_path
 from tvhighlights.video import probe, read_frames
 
@@ -70,7 +71,7 @@ def ours(index: Any, shots_method: str | None = None) -> Callable[[Path], list[S
         fp = fingerprint_video(path)
         shots = None
         if shots_method:
-            from tvhighlights.shots import detect_shots
+            from tvhighlights.build.shots import detect_shots
 
             shots = [(s.start, s.end) for s in detect_shots(path, method=shots_method)]
         return [(m.source_start, m.source_end) for m in align_derivative(fp, index, shots=shots)]
@@ -145,7 +146,7 @@ def vpdq_method(source: Path, fps: int) -> Callable[[Path], list[Span]] | None:
 
 
 def simulate(sim_dir: Path, film: Path, per_family: int) -> list[dict[str, Any]]:
-    from tvhighlights.simulate import read_ground_truth, simulate_derivatives
+    from tvhighlights.build.simulate import read_ground_truth, simulate_derivatives
 
     gt = sim_dir / "ground_truth.jsonl"
     if not gt.exists():
@@ -202,9 +203,9 @@ def main() -> None:
     if args.no_sim:
         return
     try:
-        import tvhighlights.simulate  # noqa: F401
+        import tvhighlights.build.simulate  # noqa: F401
     except ImportError:
-        print("\ntvhighlights.simulate not available: simulated families skipped")
+        print("\ntvhighlights.build.simulate not available: simulated families skipped")
         return
     with tempfile.TemporaryDirectory() as tmp:
         sim_dir = args.sim_dir or Path(tmp)

@@ -21,7 +21,7 @@ import av
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
-from tvhighlights.fingerprint import fingerprint_frames, fingerprint_video
+from tvhighlights.build.fingerprint import fingerprint_frames, fingerprint_video
 from tvhighlights.samples import sample_path
 from tvhighlights.video import read_frames
 

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 from bench_alignment import TRAILER_SOURCE_SPANS, clip_counts, ratio
 
-from tvhighlights.fingerprint import Fingerprint, fingerprint_video
-from tvhighlights.matching import build_index
+from tvhighlights.build.fingerprint import Fingerprint, fingerprint_video
+from tvhighlights.build.index import build_index
 from tvhighlights.samples import sample_path
 
 FPS = 4.0
@@ -47,7 +47,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=32)
     args = ap.parse_args()
     print_machine()
-    from tvhighlights.matching import align_derivative
+    from tvhighlights.build.align import align_derivative
 
     film = fingerprint_video(sample_path("bbb"))
     trailer = fingerprint_video(sample_path("bbb_trailer"))

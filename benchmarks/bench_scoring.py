@@ -22,14 +22,14 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
-from tvhighlights.metrics import clip_auc_ap
 
-from tvhighlights.fileio import write_json
-from tvhighlights.submission import (
+from tvhighlights.evaluation.metrics import clip_auc_ap
+from tvhighlights.evaluation.submission import (
     evaluate_submission,
     load_references,
     load_submission,
 )
+from tvhighlights.fileio import write_json
 
 
 def make_files(folder: Path, n_videos: int, n_clips: int, seed: int = 0) -> tuple[Path, Path]:

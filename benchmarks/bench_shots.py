@@ -29,8 +29,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
+from tvhighlights.build.shots import detect_boundaries, shots_from_boundaries
 from tvhighlights.samples import sample_path
-from tvhighlights.shots import detect_boundaries, shots_from_boundaries
 from tvhighlights.video import probe
 
 # (trailer start, trailer end, film start, speed): trailer t = start + (film - film start) / speed
@@ -191,7 +191,7 @@ def main() -> None:
         f"{best_fast['detector']} (edit recall {best_fast['edit_recall']:.2f}, film-to-film "
         f"{best_fast['film_edit_recall']:.2f}, {best_fast['seconds']:.1f} s)"
     )
-    from tvhighlights.shots import DEFAULT_METHOD
+    from tvhighlights.build.shots import DEFAULT_METHOD
 
     print(
         f"library default: {DEFAULT_METHOD} (the build's alignment is the same with every "

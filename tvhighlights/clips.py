@@ -12,6 +12,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .errors import InvalidArgumentError
+
 CLIP_SECONDS = 2.0
 """Length of one clip of the grid, in seconds."""
 
@@ -24,7 +26,7 @@ _EPS = 1e-6  # durations from containers carry float noise (e.g. 3.9999999 s)
 def _check_duration(duration: float) -> float:
     d = float(duration)
     if not math.isfinite(d) or d < 0:
-        raise ValueError(f"duration must be a finite number >= 0, got {duration!r}")
+        raise InvalidArgumentError(f"duration must be a finite number >= 0, got {duration!r}")
     return d
 
 
@@ -61,7 +63,7 @@ def span_overlap(spans: Iterable[tuple[float, float]], duration: float) -> np.nd
     merged: list[list[float]] = []
     for start, end in sorted((float(s), float(e)) for s, e in spans):
         if end < start:
-            raise ValueError(f"span end {end} is before its start {start}")
+            raise InvalidArgumentError(f"span end {end} is before its start {start}")
         if merged and start <= merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:

@@ -1,4 +1,10 @@
-"""The project's exceptions: one small hierarchy whose messages name the input at fault."""
+"""The project's exceptions: one small hierarchy whose messages name the input at fault.
+
+Every error the library raises on purpose is a :class:`TVHighlightsError`; the command line
+(:mod:`tvhighlights.cli`) is the only place that turns one into a one-line message and an exit
+status. Messages name the file, line, field or *parameter* at fault, never a command-line
+flag: the CLI knows which flag sets which parameter.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,26 @@ class TVHighlightsError(Exception):
     """Base class of every error this library raises on purpose.
 
     The CLI prints ``str(error)`` as one line and exits non-zero; anything else is a bug.
+    ``param`` names the library parameter at fault when there is one (``"batch_size"``,
+    ``"clip.model"`` for the ``model`` option of the ``clip`` extractor), so the CLI can name
+    the flag that sets it.
     """
+
+    def __init__(self, *args: object, param: str | None = None) -> None:
+        super().__init__(*args)
+        self.param = param
+
+
+class InvalidArgumentError(TVHighlightsError, ValueError):
+    """A value passed to a library function is outside what it accepts (a negative count, an
+    unknown name, arrays of different lengths); the message names the parameter.
+
+    Also a :class:`ValueError`, as Python and scikit-learn raise for bad arguments.
+    """
+
+
+# --------------------------------------------------------------------------------------------
+# Files and their contents
 
 
 class VideoOpenError(TVHighlightsError):
@@ -53,7 +78,7 @@ class SubmissionError(InputFormatError):
 
 
 class ReferencesError(InputFormatError):
-    """A reference-labels file is invalid."""
+    """A reference-labels file (or a dataset split used as references) is invalid."""
 
     def __init__(self, path: str | Path, problems: Iterable[str]) -> None:
         super().__init__(path, problems, what="references")
@@ -66,8 +91,29 @@ class ManifestError(InputFormatError):
         super().__init__(path, problems, what="manifest")
 
 
+# --------------------------------------------------------------------------------------------
+# Dataset construction
+
+
 class BuildError(TVHighlightsError):
     """The dataset build cannot go on (e.g. no usable source at all)."""
+
+
+class IndexFileError(TVHighlightsError):
+    """A fingerprint index file is missing, unreadable or built with other parameters."""
+
+
+class SimulationError(InvalidArgumentError):
+    """Bad input to the re-upload simulator (a span, a family, a size); the message names the
+    argument."""
+
+
+class LLMResponseError(TVHighlightsError):
+    """An LLM's answer could not be used; the message says what was wrong with it."""
+
+
+# --------------------------------------------------------------------------------------------
+# Features, models, training, prediction
 
 
 class ExtractorError(TVHighlightsError):
@@ -77,3 +123,16 @@ class ExtractorError(TVHighlightsError):
 
 class FeatureStoreError(TVHighlightsError):
     """A feature folder, file or index entry is missing, corrupt or inconsistent."""
+
+
+class TrainingError(TVHighlightsError):
+    """Training cannot start or go on (unusable data, invalid settings, a checkpoint of another
+    run)."""
+
+
+class CheckpointError(TVHighlightsError):
+    """A training checkpoint is missing, corrupt or does not fit the model."""
+
+
+class PredictionError(TVHighlightsError):
+    """A model or a video cannot be used for prediction; the message names the file at fault."""

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import os
 import secrets
+import shutil
+import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+import numpy as np
+
+from .errors import InvalidArgumentError
 
 
 @contextlib.contextmanager
@@ -24,7 +31,7 @@ def atomic_write(path: str | Path, mode: str = "w", encoding: str | None = "utf-
     temporary file is created with the process umask (unlike ``mkstemp``'s 0600).
     """
     if mode not in ("w", "wb"):
-        raise ValueError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
+        raise InvalidArgumentError(f"atomic_write mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
@@ -121,3 +128,35 @@ def read_jsonl_objects(path: str | Path) -> tuple[list[tuple[int, dict[str, Any]
     if not rows and not problems:
         problems.append("the file is empty")
     return rows, problems
+
+
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """``np.savez`` with fixed zip timestamps, written atomically: same arrays, same bytes.
+
+    Arrays are stored without pickle, so :func:`numpy.load` reads them with
+    ``allow_pickle=False``.
+    """
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name in sorted(arrays):
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_STORED
+            with zf.open(info, "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, np.asarray(arrays[name]), allow_pickle=False)
+    with atomic_write(path, "wb", encoding=None) as fh:
+        fh.write(buf.getvalue())
+    return Path(path)
+
+
+def replace_dir(new: str | Path, target: str | Path) -> None:
+    """Move the folder ``new`` onto ``target``; the old ``target`` goes only once ``new`` is in
+    place, so a crash leaves one complete folder or the other."""
+    new, target = Path(new), Path(target)
+    old = target.parent / f".{target.name}.old-{os.getpid()}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)

@@ -1,12 +1,13 @@
 """TVHighlights clip-level highlight metrics for the Hugging Face `evaluate` library.
 
-A thin wrapper: every number comes from :func:`tvhighlights.metrics.clip_auc_ap`, the same
-function behind ``tvhighlights eval``. Load it with ``evaluate.load("eval/tvhighlights")``.
+A thin wrapper: every number comes from :func:`tvhighlights.evaluation.metrics.clip_auc_ap`,
+the same function behind ``tvhighlights eval``. Load it with ``evaluate.load("eval/tvhighlights")``.
 """
 
 import datasets
 import evaluate
-from tvhighlights.metrics import clip_auc_ap
+
+from tvhighlights.evaluation.metrics import clip_auc_ap
 
 _DESCRIPTION = """\
 Clip-level highlight detection metrics of the TVHighlights benchmark, in percent: ROC-AUC and

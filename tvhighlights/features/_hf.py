@@ -27,8 +27,9 @@ from typing import Any, ClassVar
 import torch
 
 from ..clips import CLIP_SECONDS
+from ..errors import ExtractorError
 from ..fileio import file_digest
-from .base import ExtractorError, FeatureExtractor
+from .base import FeatureExtractor
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ __all__ = [
     "dtype_name",
     "frames_fps",
     "load_config",
-    "load_model",
+    "load_pretrained",
     "load_processor",
     "model_ref",
     "oom_guard",
@@ -87,7 +88,8 @@ def resolve_device(device: str) -> torch.device:
         if not torch.cuda.is_available():
             raise ExtractorError(
                 f"device {device!r} asked for, but CUDA is not available here "
-                f"(torch {torch.__version__}); use --device cpu"
+                f"(torch {torch.__version__}); use the cpu device",
+                param="device",
             )
         count = torch.cuda.device_count()
         if dev.index is not None and dev.index >= count:
@@ -152,9 +154,16 @@ def _first_line(err: BaseException) -> str:
     return text[:300] + ("..." if len(text) > 300 else "")
 
 
+def _option_text(option: str) -> str:
+    """``"clip.model"`` -> ``"the clip extractor's `model` option"``."""
+    extractor, _, param = option.rpartition(".")
+    return f"the {extractor} extractor's `{param}` option" if extractor else f"`{param}`"
+
+
 def _explain(name: str, what: str, option: str, err: BaseException) -> str:
     """One-line message for a checkpoint that could not be loaded, with the fix."""
     p = Path(name)
+    where = _option_text(option)
     if p.is_dir():
         return (
             f"{what} folder {name} cannot be loaded ({_first_line(err)}); it should hold "
@@ -162,11 +171,11 @@ def _explain(name: str, what: str, option: str, err: BaseException) -> str:
             f"save_pretrained writes"
         )
     if p.exists():
-        return f"{what} {name} is a file; pass the folder that holds config.json ({option} PATH)"
+        return f"{what} {name} is a file; pass the folder that holds config.json as {where}"
     if _looks_like_path(name):
         return (
             f"{what} folder {name} does not exist; pass a folder that holds config.json "
-            f"and model.safetensors ({option} PATH)"
+            f"and model.safetensors as {where}"
         )
     from huggingface_hub import constants
 
@@ -178,7 +187,7 @@ def _explain(name: str, what: str, option: str, err: BaseException) -> str:
     return (
         f"{what} {name!r} is not in the local Hugging Face cache ({constants.HF_HUB_CACHE}) "
         f"{why}. Download it once where the Hub is reachable (`hf download {name}` with the "
-        f"same HF_HOME, or copy that cache here), or pass a local folder with {option} PATH "
+        f"same HF_HOME, or copy that cache here), or pass a local folder as {where} "
         f"[{_first_line(err)}]"
     )
 
@@ -188,7 +197,7 @@ def _quiet_transformers() -> Iterator[None]:
     """Silence transformers' load reports and progress bars while loading.
 
     Loading the vision tower of a full CLIP (or the audio tower of CLAP) lists every unused
-    text weight as UNEXPECTED; we check the keys that matter ourselves in :func:`load_model`.
+    text weight as UNEXPECTED; we check the keys that matter ourselves in :func:`load_pretrained`.
     """
     from transformers.utils import logging as hf_logging
 
@@ -212,7 +221,7 @@ def load_config(name: str, *, what: str, option: str) -> Any:
         with _quiet_transformers():
             return AutoConfig.from_pretrained(name)
     except (OSError, ValueError, KeyError) as e:
-        raise ExtractorError(_explain(name, what, option, e)) from e
+        raise ExtractorError(_explain(name, what, option, e), param=option) from e
 
 
 def load_processor(name: str, *, kind: str, what: str, option: str) -> Any:
@@ -226,11 +235,12 @@ def load_processor(name: str, *, kind: str, what: str, option: str) -> Any:
             return cls.from_pretrained(name)
     except (OSError, ValueError, KeyError) as e:
         raise ExtractorError(
-            f"{_explain(name, what, option, e)} (its preprocessor config is missing or broken)"
+            f"{_explain(name, what, option, e)} (its preprocessor config is missing or broken)",
+            param=option,
         ) from e
 
 
-def load_model(
+def load_pretrained(
     cls: Any,
     name: str,
     *,
@@ -258,7 +268,7 @@ def load_model(
                 f"loaded (never pickled .bin files). Re-save it once on a trusted machine with "
                 f"save_pretrained (safetensors is its default)"
             ) from e
-        raise ExtractorError(_explain(name, what, option, e)) from e
+        raise ExtractorError(_explain(name, what, option, e), param=option) from e
     missing = sorted(info.get("missing_keys") or ())
     mismatched = list(info.get("mismatched_keys") or ())
     if missing or mismatched:
@@ -344,7 +354,8 @@ def oom_guard(what: str, batch_size: int, device: torch.device) -> Iterator[None
         where = "GPU memory" if device.type == "cuda" else "memory"
         raise ExtractorError(
             f"out of {where} running {what} with batch size {batch_size} on {device}; "
-            f"try a smaller --batch-size"
+            f"try a smaller batch size",
+            param="batch_size",
         ) from e
 
 
@@ -412,8 +423,8 @@ class HFExtractor(FeatureExtractor):
     needs_torch: ClassVar[bool] = True
     what: ClassVar[str] = "model"
     """Human name of the checkpoint kind in messages ("CLIP model")."""
-    option: ClassVar[str] = "--model"
-    """The CLI option that picks the checkpoint, named in messages."""
+    option: ClassVar[str] = "model"
+    """The parameter that picks the checkpoint (``<extractor>.model``), named in errors."""
     modality: ClassVar[str] = "visual"
     """The stream its embedding feeds; its width is ``self._dim``, set by the subclass."""
 
@@ -450,10 +461,10 @@ class HFExtractor(FeatureExtractor):
 
     @abstractmethod
     def _load_model(self) -> torch.nn.Module:
-        """Build the network from the checkpoint (with :func:`load_model`)."""
+        """Build the network from the checkpoint (with :func:`load_pretrained`)."""
 
     def _load(self, cls: Any, config: Any = None) -> torch.nn.Module:
-        return load_model(
+        return load_pretrained(
             cls,
             self.model_name,
             what=self.what,

@@ -51,7 +51,7 @@ class AudioExtractor(HFExtractor):
 
     version = 1
     what = "audio model"
-    option = "--audio-model"
+    option = "audio.model"
     modality = "audio"
 
     def __init__(

@@ -22,7 +22,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ..errors import ExtractorError
+from ..distributed import process_device
+from ..errors import ExtractorError, InvalidArgumentError
 from ..video import FrameView
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "FeatureExtractor",
     "available_extractors",
     "get_extractor",
+    "get_extractors",
     "register_extractor",
     "sample_indices",
 ]
@@ -74,8 +76,10 @@ class FeatureExtractor(ABC):
 
     def __init__(self, *, device: str = "cpu", batch_size: int = 32) -> None:
         if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
-        self.device = str(device)
+            raise InvalidArgumentError(
+                f"batch_size must be >= 1, got {batch_size!r}", param="batch_size"
+            )
+        self.device = process_device(str(device))
         self.batch_size = int(batch_size)
 
     # -- what the extractor needs and gives ----------------------------------------------------
@@ -162,9 +166,38 @@ def get_extractor(name: str, **options: Any) -> FeatureExtractor:
         importlib.import_module(f"{__package__}.{_BUILTIN_MODULES[name]}")
     if name not in _REGISTRY:
         raise ExtractorError(
-            f"unknown extractor {name!r}; available: {', '.join(available_extractors())}"
+            f"unknown extractor {name!r}; available: {', '.join(available_extractors())}",
+            param="extractors",
         )
     return _REGISTRY[name](**options)
+
+
+def get_extractors(
+    names: str | Sequence[str],
+    *,
+    device: str = "cpu",
+    batch_size: int | None = None,
+    models: Mapping[str, str | None] | None = None,
+) -> list[FeatureExtractor]:
+    """Build several extractors at once: ``names`` as a list or ``"a,b"`` (repeats dropped).
+
+    ``models`` maps extractor names to the checkpoint their ``model`` option takes (``None``:
+    the extractor's default). Bad options fail here, before any decoding.
+    """
+    if isinstance(names, str):
+        names = [n.strip() for n in names.split(",")]
+    wanted = list(dict.fromkeys(n for n in names if n))
+    if not wanted:
+        raise InvalidArgumentError("no extractor named", param="extractors")
+    built = []
+    for name in wanted:
+        options: dict[str, Any] = {"device": device}
+        if batch_size is not None:
+            options["batch_size"] = batch_size
+        if (models or {}).get(name):
+            options["model"] = models[name]
+        built.append(get_extractor(name, **options))
+    return built
 
 
 def sample_indices(available: int, wanted: int) -> np.ndarray:
@@ -174,9 +207,9 @@ def sample_indices(available: int, wanted: int) -> np.ndarray:
     the last, shorter clip of a video and odd frame rates need no special case.
     """
     if available < 1:
-        raise ValueError("a clip has no frame to sample from")
+        raise InvalidArgumentError("a clip has no frame to sample from")
     if wanted < 1:
-        raise ValueError(f"wanted must be >= 1, got {wanted}")
+        raise InvalidArgumentError(f"wanted must be >= 1, got {wanted}")
     # centres of ``wanted`` equal bins over [0, available)
     idx = np.floor((np.arange(wanted) + 0.5) * available / wanted).astype(np.int64)
     return np.clip(idx, 0, available - 1)

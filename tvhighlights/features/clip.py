@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import InvalidArgumentError
 from ..video import FrameView
 from ._hf import HFExtractor, frames_fps, load_processor, parse_frame_size
 from .base import ClipInput, ExtractorError, register_extractor, sample_indices
@@ -65,7 +66,7 @@ def _distinct_frames(
     for row, clip in enumerate(clips):
         frames = clip.frames[VIEW]
         if frames.ndim != 4 or frames.shape[-1] != 3:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"clip {clip.index}: expected RGB frames (n, H, W, 3), got {frames.shape}"
             )
         for i in dict.fromkeys(sample_indices(len(frames), wanted).tolist()):
@@ -80,7 +81,7 @@ class CLIPExtractor(HFExtractor):
 
     version = 1
     what = "CLIP model"
-    option = "--clip-model"
+    option = "clip.model"
 
     def __init__(
         self,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
 import queue as queue_module
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -26,7 +25,9 @@ import numpy as np
 from tqdm import tqdm
 
 from ..clips import CLIP_SECONDS, num_clips
-from ..errors import VideoOpenError
+from ..data.folder import read_split, split_names
+from ..distributed import rank_and_world_size, wait_for_everyone
+from ..errors import InvalidArgumentError, ReferencesError, VideoOpenError
 from ..fileio import file_digest
 from ..video import Clip, FrameView, VideoInfo, iter_clips, probe
 from .base import ClipInput, FeatureExtractor
@@ -37,10 +38,9 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ExtractReport",
     "VideoRequest",
-    "encode_video",
     "extract_features",
+    "extract_video",
     "iter_clip_inputs",
-    "rank_and_world_size",
     "requests_from_dataset",
     "requests_from_paths",
     "to_clip_inputs",
@@ -106,9 +106,6 @@ def requests_from_dataset(
     folder: str | Path, splits: Sequence[str] | None = None
 ) -> list[VideoRequest]:
     """The rows of a dataset folder (all splits, or ``splits``) with their video files."""
-    from ..dataset import read_split, split_names
-    from ..errors import ReferencesError
-
     folder = Path(folder)
     data = folder / "data"
     if not data.is_dir():
@@ -348,7 +345,7 @@ def _run_extractor(
         for modality, width in ext.dims.items():
             arr = np.asarray(got.get(modality))
             if arr.shape != (len(batch), width):
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"extractor {ext.key} returned {modality} of shape {arr.shape}, "
                     f"expected {(len(batch), width)}"
                 )
@@ -357,12 +354,6 @@ def _run_extractor(
         time.perf_counter() - t0
     )
     return {m: np.concatenate(v) for m, v in outs.items()}
-
-
-def rank_and_world_size() -> tuple[int, int]:
-    """This process's rank and the number of processes, as ``accelerate launch`` and
-    ``torchrun`` set them (0 and 1 in a plain run)."""
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def extract_features(
@@ -383,11 +374,14 @@ def extract_features(
     and ``torchrun`` set) select this process's share of the files.
     """
     if not extractors:
-        raise ValueError("no extractor given")
+        raise InvalidArgumentError("no extractor given")
     if dtype not in STORAGE_DTYPES:
-        raise ValueError(f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}")
+        raise InvalidArgumentError(
+            f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}", param="dtype"
+        )
     if len({e.key for e in extractors}) != len(extractors):
-        raise ValueError("the same extractor is requested twice")
+        raise InvalidArgumentError("the same extractor is requested twice")
+    launched = rank is None and world_size is None
     env_rank, env_size = rank_and_world_size()
     rank = env_rank if rank is None else rank
     world_size = env_size if world_size is None else world_size
@@ -486,13 +480,15 @@ def extract_features(
                 bar.update(max(0, state.num_clips - state.seen))  # clips it will never deliver
     finally:
         bar.close()
+    if launched and world_size > 1:  # the launcher's processes: the last one done is not known
+        wait_for_everyone(extractors[0].device)
     if world_size == 1 or rank == 0:
         store.consolidate()
     report.wall_seconds = time.perf_counter() - t_start
     return report
 
 
-def encode_video(
+def extract_video(
     path: str | Path,
     extractors: Sequence[FeatureExtractor],
     *,

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import InvalidArgumentError
 from ..video import FrameView
 from ._hf import HFExtractor, frames_fps, load_processor, parse_frame_size
 from .base import ClipInput, ExtractorError, register_extractor, sample_indices
@@ -52,7 +53,7 @@ class MotionExtractor(HFExtractor):
 
     version = 1
     what = "video model"
-    option = "--motion-model"
+    option = "motion.model"
 
     def __init__(
         self,
@@ -119,7 +120,7 @@ class MotionExtractor(HFExtractor):
             for clip in chunk:
                 frames = clip.frames[VIEW]
                 if frames.ndim != 4 or frames.shape[-1] != 3:
-                    raise ValueError(
+                    raise InvalidArgumentError(
                         f"clip {clip.index}: expected RGB frames (n, H, W, 3), got {frames.shape}"
                     )
                 videos.append([frames[i] for i in sample_indices(len(frames), self.num_frames)])

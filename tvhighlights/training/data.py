@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ..dataset import read_split
-from ..errors import FeatureStoreError, ReferencesError
+from ..data.folder import read_split
+from ..errors import FeatureStoreError, InvalidArgumentError, ReferencesError
 from ..features.store import FeatureStore, load_features
 
 logger = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def split_train_validation(
 ) -> tuple[list[VideoExample], list[VideoExample]]:
     """Hold out ``fraction`` of the videos, stratified by video label, reproducibly."""
     if not 0.0 < fraction < 1.0:
-        raise ValueError(f"validation fraction must be in (0, 1), got {fraction}")
+        raise InvalidArgumentError(f"validation fraction must be in (0, 1), got {fraction}")
     rng = np.random.default_rng(seed)
     train: list[VideoExample] = []
     val: list[VideoExample] = []

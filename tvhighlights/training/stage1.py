@@ -32,8 +32,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from ..errors import TVHighlightsError
-from ..metrics import clip_auc_ap
+from ..errors import InvalidArgumentError, TrainingError, TVHighlightsError
+from ..evaluation.metrics import clip_auc_ap
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     VideoExample,
@@ -47,10 +47,6 @@ from .data import (
 logger = logging.getLogger(__name__)
 
 __all__ = ["Stage1Config", "Stage1Result", "TrainingError", "evaluate_model", "train_stage1"]
-
-
-class TrainingError(TVHighlightsError):
-    """Training cannot start or go on (unusable data, a checkpoint of another run)."""
 
 
 @dataclass
@@ -91,7 +87,16 @@ class Stage1Config:
                 f"mixed_precision must be no, bf16 or fp16, got {self.mixed_precision!r}"
             )
         if problems:
-            raise ValueError("; ".join(problems))
+            raise InvalidArgumentError("; ".join(problems))
+        if "hidden_size" in self.model and "intermediate_size" not in self.model:
+            # feed-forward blocks twice as wide as the model, as LTVHDConfig's defaults (64, 128)
+            self.model["intermediate_size"] = 2 * int(self.model["hidden_size"])
+        from ..models.ltvhd import LTVHDConfig
+
+        try:
+            LTVHDConfig(**self.model)  # invalid model settings fail here, before any work
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"model settings: {e}") from None
 
     def fingerprint(self) -> str:
         """What must match for a checkpoint to be resumed (everything but the epoch count,
@@ -122,7 +127,7 @@ def _check_mil_data(examples: Sequence[VideoExample], dataset: str | Path) -> No
         raise TrainingError(
             f"{dataset}: MIL needs positive and negative videos in the train split, found "
             f"{pos} positive and {neg} negative. Cut the sources into rows with "
-            "`tvhighlights build --window SECONDS`, or add sources."
+            "a `window` when building the dataset, or add sources."
         )
 
 
@@ -272,8 +277,9 @@ def train_stage1(
         saved = json.loads((ckpt_dir / "state.json").read_text(encoding="utf-8"))
         if saved.get("fingerprint") != config.fingerprint():
             raise TrainingError(
-                f"{out}: holds a checkpoint of a run with other settings; pass --restart to "
-                "discard it, or choose another --out"
+                f"{out}: holds a checkpoint of a run with other settings; restart to "
+                "discard it, or choose another output folder",
+                param="restart",
             )
         state = load_checkpoint(ckpt_dir, model, optimizer, rng)
         resumed_from = state["epoch"]

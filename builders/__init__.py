@@ -1,0 +1,1 @@
+"""Hugging Face dataset builders of the project (installed as ``tvhighlights.builders``)."""

@@ -1,0 +1,97 @@
+"""The command line as a user meets it: a real subprocess, exit codes, one-line errors."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tvhighlights.data.references import load_references
+
+
+def run(*args, cwd=None):
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "tvhighlights", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_help_lists_the_verbs():
+    res = run("--help")
+    assert res.returncode == 0
+    for verb in ("eval", "fetch-samples", "probe", "baseline"):
+        assert verb in res.stdout
+    assert run("eval", "--help").returncode == 0
+
+
+def test_version():
+    res = run("--version")
+    assert res.returncode == 0
+    assert res.stdout.startswith("tvhighlights ")
+
+
+def _perfect_submission(path):
+    ref = load_references("bbb-trailer")[0]
+    row = {"video_id": "bbb", "scores": [float(x) for x in ref.labels]}
+    path.write_text(json.dumps(row) + "\n")
+    return path
+
+
+def test_eval_prints_table_and_writes_json(tmp_path):
+    sub = _perfect_submission(tmp_path / "oracle.jsonl")
+    out = tmp_path / "m.json"
+    res = run("eval", "-s", str(sub), "-r", "bbb-trailer", "--json", str(out), "--markdown")
+    assert res.returncode == 0, res.stderr
+    assert "| oracle | 1 | 298 | 27 | 100.00 | 100.00 | 100.00 | 100.00 | 0 |" in res.stdout
+    data = json.loads(out.read_text())
+    assert data["results"]["oracle"]["pooled_auc"] == 100.0
+
+
+def test_eval_bad_submission_is_one_clear_error(tmp_path):
+    sub = tmp_path / "bad.jsonl"
+    sub.write_text('{"video_id": "bbb", "scores": [1, 2]}\n')
+    out = tmp_path / "m.json"
+    res = run("eval", "-s", str(sub), "-r", "bbb-trailer", "--json", str(out))
+    assert res.returncode == 1
+    assert "Traceback" not in res.stderr
+    first = res.stderr.splitlines()[0]
+    assert first.startswith(f"error: {sub}: invalid submission")
+    assert "line 1 (video 'bbb'): has 2 scores, expected 298" in res.stderr
+    assert not out.exists()  # nothing written for a submission that was not scored
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("probe", "/nonexistent/film.mp4"),
+        ("eval", "-s", "/nonexistent.jsonl", "-r", "bbb-trailer"),
+        ("eval", "-s", "/nonexistent.jsonl", "-r", "/nonexistent-refs.jsonl"),
+        ("baseline", "nope", "x.mp4", "--out", "x.jsonl"),
+        ("fetch-samples", "no-such-sample"),
+    ],
+)
+def test_user_errors_exit_non_zero_without_traceback(tmp_path, args):
+    res = run(*args, cwd=tmp_path)
+    assert res.returncode != 0
+    assert "Traceback" not in res.stderr
+    assert res.stderr.startswith("error: ") or "Usage:" in res.stderr, res.stderr
+
+
+def test_fetch_samples_list():
+    res = run("fetch-samples", "--list")
+    assert res.returncode == 0
+    assert "bbb" in res.stdout
+    assert "bbb_trailer" in res.stdout
+
+
+def test_baselines_list():
+    res = run("baselines")
+    assert res.returncode == 0
+    assert "loudness" in res.stdout
+    assert "random" in res.stdout

@@ -1,0 +1,421 @@
+"""The build over a corpus: sources + derivatives -> rows of votes and labels, and the report.
+
+The stages, each in its own module: probe every file (:mod:`tvhighlights.video`), drop
+derivatives with off-topic titles (:mod:`.titles`), fingerprint the sources into an index
+(:mod:`.fingerprint`, :mod:`.index`), cut each derivative into shots (:mod:`.shots`) and align
+every shot to the source span it reuses (:mod:`.align`), count one vote per derivative per
+covered clip and turn votes into labels (:mod:`.voting`). Work units (a source's fingerprint,
+a derivative's alignment) are cached by file content, so a rerun, or a rerun after a crash,
+resumes where it stopped. :class:`BuildOutput` holds the result; the dataset folder is
+written from it by :mod:`tvhighlights.builders.tvhighlights`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field, replace
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .. import __version__
+from ..clips import num_clips
+from ..errors import BuildError, InvalidArgumentError, TVHighlightsError
+from ..fileio import atomic_write, file_digest
+from .titles import FILTERS
+from .manifest import DerivativeEntry, SourceEntry, read_derivatives, read_sources
+from .voting import (
+    LabelRule,
+    clip_labels,
+    derivative_coverage,
+    video_label,
+    vote_scores,
+    votes_from_coverage,
+    windows,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """Everything that decides the dataset's content (written into the card)."""
+
+    rule: LabelRule = field(default_factory=LabelRule)
+    window: float | None = None
+    """Cut sources into rows of this many seconds (a multiple of 2); None: one row each."""
+    title_filter: str = "embedding"
+    """``embedding`` (all-MiniLM-L6-v2), ``llm`` or ``none``."""
+    title_threshold: float | None = None
+    """Keep a derivative whose title relevance reaches this; None: the filter's default."""
+    shots: str = "default"
+    """Shot detector of :mod:`.shots` (``default`` picks the module's default)."""
+    min_confidence: float = 0.0
+    """Alignment matches below this confidence cast no vote (kept in ``matches``)."""
+    cache_dir: Path | None = None
+    """Where work units are cached; default ``<out>.cache`` beside the output."""
+    num_workers: int = 1
+    shard: tuple[int, int] | None = None
+    """``(i, n)``: build only every n-th source starting at i; merge shards afterwards."""
+    test_labels: str | Path | None = None
+    """References (a JSONL or a built-in name) whose videos become the test split."""
+
+    def __post_init__(self) -> None:
+        if self.title_filter not in FILTERS:
+            raise InvalidArgumentError(
+                f"title_filter must be one of {', '.join(FILTERS)}, got {self.title_filter!r}",
+                param="title_filter",
+            )
+        if self.title_filter == "llm":
+            raise InvalidArgumentError(
+                "title_filter 'llm' needs an LLM backend, and none is configured for the build "
+                "yet (the LLM backends come with stage 2); use 'embedding' or 'none'",
+                param="title_filter",
+            )
+        if self.shard is not None:
+            i, n = self.shard
+            if not 0 <= i < n:
+                raise InvalidArgumentError(f"shard {i}/{n}: need 0 <= i < n", param="shard")
+        if self.num_workers < 1:
+            raise InvalidArgumentError(
+                f"num_workers must be >= 1, got {self.num_workers}", param="num_workers"
+            )
+
+    def card_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for key in ("cache_dir", "num_workers", "test_labels"):
+            d.pop(key)
+        return d
+
+
+# --------------------------------------------------------------------------------------------
+# Work units (module-level so a process pool can run them)
+
+
+def _probe(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+    from ..video import probe
+
+    try:
+        return probe(path).to_dict(), None
+    except TVHighlightsError as exc:
+        return None, str(exc)
+
+
+def _source_fingerprint(args: tuple[Path, Path]) -> Any:
+    from .fingerprint import fingerprint_video
+
+    path, cache = args
+    return fingerprint_video(path, cache_dir=cache)
+
+
+def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
+    """Fingerprint, cut and align one derivative; results cached by the file's content."""
+    entry, index_path, cache, shots_method = args
+    from .align import align_derivative
+    from .fingerprint import fingerprint_video
+    from .index import load_index
+    from .shots import DEFAULT_METHOD, detect_shots
+
+    try:
+        index = load_index(index_path)
+        method = DEFAULT_METHOD if shots_method == "default" else shots_method
+        key = f"{file_digest(entry.path)}-{index.digest()}-{method}"
+        cached = cache / "align" / f"{key}.json"
+        if cached.exists():
+            rows = json.loads(cached.read_text(encoding="utf-8"))
+        else:
+            fp = fingerprint_video(entry.path, cache_dir=cache / "fingerprints")
+            shots = [(s.start, s.end) for s in detect_shots(entry.path, method=method)]
+            matches = align_derivative(fp, index, shots=shots, derivative_id=entry.clip_id)
+            rows = [m.to_dict() for m in matches]
+            with atomic_write(cached) as fh:
+                json.dump(rows, fh)
+        for r in rows:
+            r["derivative_id"] = entry.clip_id
+        return entry.clip_id, rows, None
+    except TVHighlightsError as exc:
+        return entry.clip_id, [], str(exc)
+
+
+def _run(fn, items: Sequence[Any], workers: int, desc: str, show: bool) -> list[Any]:
+    """``[fn(x) for x in items]``, in a spawn process pool when ``workers > 1``."""
+    if workers <= 1 or len(items) <= 1:
+        return [fn(x) for x in tqdm(items, desc=desc, disable=not show)]
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, disable=not show))
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+
+
+@dataclass
+class BuildOutput:
+    """What a build computed, before anything is written: the rows of every split (on the
+    dataset's schema), every aligned shot, the report, and each source's vote timeline."""
+
+    splits: dict[str, list[dict[str, Any]]]
+    matches: list[dict[str, Any]]
+    report: dict[str, Any]
+    timelines: list[tuple[str, np.ndarray, np.ndarray]]
+    """``(title, votes, labels)`` per source, for the figures."""
+    config: BuildConfig
+
+
+def run_build(
+    sources_manifest: str | Path,
+    derivatives_manifest: str | Path | Sequence[str | Path],
+    config: BuildConfig,
+    cache_dir: str | Path,
+    *,
+    show_progress: bool = True,
+) -> BuildOutput:
+    """Run every stage of the build over the manifests (see the module docstring); work units
+    are cached under ``cache_dir``, so a rerun resumes where the last one stopped."""
+    from .index import build_index, save_index
+
+    cache = Path(cache_dir)
+    cache.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {"tvhighlights": __version__, "config": config.card_dict()}
+
+    # 1. manifests and probes ------------------------------------------------------------
+    sources, source_problems = read_sources(sources_manifest)
+    manifests = (
+        [derivatives_manifest]
+        if isinstance(derivatives_manifest, str | Path)
+        else list(derivatives_manifest)
+    )
+    derivs, deriv_problems = [], []
+    seen: dict[str, Path] = {}
+    for manifest in manifests:
+        entries, problems = read_derivatives(manifest)
+        deriv_problems += problems
+        for d in entries:
+            if d.clip_id in seen:
+                deriv_problems.append(
+                    f"{manifest}: line {d.line} (clip_id {d.clip_id!r}): listed twice "
+                    f"(also in {seen[d.clip_id]}); this row is skipped"
+                )
+                continue
+            seen[d.clip_id] = Path(manifest)
+            derivs.append(d)
+    report["skipped_rows"] = source_problems + deriv_problems
+    if config.shard:
+        i, n = config.shard
+        sources = sources[i::n]
+    infos: dict[str, dict[str, Any]] = {}
+    unreadable: list[dict[str, str]] = []
+    for kind, entries in (("source", sources), ("derivative", derivs)):
+        for entry in tqdm(entries, desc=f"probe {kind}s", disable=not show_progress):
+            info, err = _probe(entry.path)
+            ident = entry.video_id if kind == "source" else entry.clip_id
+            if err:
+                unreadable.append(
+                    {"kind": kind, "id": ident, "path": str(entry.path), "reason": err}
+                )
+                logger.warning("skipping %s %s: %s", kind, ident, err)
+            else:
+                infos[f"{kind}:{ident}"] = info
+    report["unreadable"] = unreadable
+    sources = [s for s in sources if f"source:{s.video_id}" in infos]
+    derivs = [d for d in derivs if f"derivative:{d.clip_id}" in infos]
+    if not sources:
+        raise BuildError(f"{sources_manifest}: no readable source video; see the problems above")
+    longest = max(infos[f"source:{s.video_id}"]["duration"] for s in sources)
+    too_long = [d for d in derivs if infos[f"derivative:{d.clip_id}"]["duration"] > longest]
+    report["longer_than_sources"] = [d.clip_id for d in too_long]
+    derivs = [d for d in derivs if d not in too_long]
+
+    # 2. off-topic titles ------------------------------------------------------------------
+    n_derivatives = len(derivs)
+    derivs, report["title_filter"] = _filter_titles(derivs, sources, config)
+
+    # 3-4. fingerprints of the sources -> index ---------------------------------------------
+    fps = _run(
+        _source_fingerprint,
+        [(s.path, cache / "fingerprints") for s in sources],
+        config.num_workers,
+        "fingerprint sources",
+        show_progress,
+    )
+    index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
+    index_path = cache / "index" / index.digest()
+    save_index(index, index_path)
+
+    # 5-6. shots and alignment of each derivative -----------------------------------------------
+    results = _run(
+        _align_one,
+        [(d, index_path, cache, config.shots) for d in derivs],
+        config.num_workers,
+        "align derivatives",
+        show_progress,
+    )
+    by_id = {d.clip_id: d for d in derivs}
+    matches: list[dict[str, Any]] = []
+    failed, unmatched = [], []
+    for clip_id, rows, err in results:
+        if err:
+            failed.append({"id": clip_id, "reason": err})
+        elif not rows:
+            unmatched.append(clip_id)
+        d = by_id[clip_id]
+        for r in rows:
+            matches.append(
+                {
+                    **r,
+                    "derivative_title": d.title,
+                    "platform": d.platform,
+                    "engagement": d.engagement,
+                }
+            )
+    report["alignment_failed"] = failed
+    report["no_match"] = unmatched
+
+    # 7. votes -> labels -> rows -------------------------------------------------------------
+    durations = {s.video_id: infos[f"source:{s.video_id}"]["duration"] for s in sources}
+    voting = [
+        _Vote(*(m[f] for f in _Vote._fields))
+        for m in matches
+        if m["confidence"] >= config.min_confidence
+    ]
+    coverage = derivative_coverage(voting, durations, min_overlap=config.rule.min_overlap)
+    votes = votes_from_coverage(coverage, durations)
+    splits: dict[str, list[dict[str, Any]]] = {"train": []}
+    timelines = []
+    for s in sources:
+        v = votes[s.video_id]
+        labels = clip_labels(v, config.rule)
+        timelines.append((f"{s.video_id}: {s.title}", v, labels))
+        splits["train"] += _rows(s, durations[s.video_id], v, labels, coverage[s.video_id], config)
+    if config.test_labels:
+        splits["test"] = _test_rows(config.test_labels, sources, durations, votes, coverage, config)
+
+    report["counts"] = {
+        "sources": len(sources),
+        "derivatives": n_derivatives + len(too_long),
+        "derivatives_kept": len(derivs),
+        "matches": len(matches),
+        "rows": {k: len(v) for k, v in splits.items()},
+        "positive_clips": int(sum(int(np.sum(t[2])) for t in timelines)),
+        "clips": int(sum(len(t[1]) for t in timelines)),
+    }
+    return BuildOutput(splits, matches, report, timelines, config)
+
+
+class _Vote(NamedTuple):
+    """The fields of a match row that voting reads (see :class:`.voting.ReusedSpan`)."""
+
+    derivative_id: str
+    source_id: str
+    source_start: float
+    source_end: float
+
+
+def _rows(
+    s: SourceEntry,
+    duration: float,
+    votes: np.ndarray,
+    labels: np.ndarray,
+    coverage: dict[str, np.ndarray],
+    config: BuildConfig,
+) -> list[dict[str, Any]]:
+    """The dataset rows of one source: the whole source, or one per window.
+
+    ``coverage`` maps each voting derivative to the clips it votes for.
+    """
+    scores = vote_scores(votes)
+    rows = []
+    for k, (start, end) in enumerate(windows(duration, config.window)):
+        a = round(start / 2)
+        b = a + num_clips(end - start)
+        vid = s.video_id if config.window is None else f"{s.video_id}_w{k:04d}"
+        rows.append(
+            {
+                "video_id": vid,
+                "source_id": s.video_id,
+                "title": s.title,
+                "genre": s.genre,
+                "start": start,
+                "end": end,
+                "duration": end - start,
+                "num_clips": b - a,
+                "votes": votes[a:b].tolist(),
+                "scores": scores[a:b].tolist(),
+                "labels": labels[a:b].astype(int).tolist(),
+                "categories": None,
+                "video_label": video_label(labels[a:b], config.rule),
+                "num_derivatives": sum(bool(c[a:b].any()) for c in coverage.values()),
+                "video_path": str(s.path.resolve()),
+            }
+        )
+    return rows
+
+
+def _test_rows(
+    refs_path: str | Path,
+    sources: list[SourceEntry],
+    durations: dict[str, float],
+    votes: dict[str, np.ndarray],
+    coverage: dict[str, dict[str, np.ndarray]],
+    config: BuildConfig,
+) -> list[dict[str, Any]]:
+    """Test rows: human labels of whole sources (votes kept alongside for comparison)."""
+    from ..data.references import load_references
+
+    by_id = {s.video_id: s for s in sources}
+    rows = []
+    for ref in load_references(refs_path):
+        s = by_id.get(ref.video_id)
+        if s is None:
+            raise BuildError(f"{refs_path}: video {ref.video_id!r} is not a readable source")
+        if ref.num_clips != num_clips(durations[s.video_id]):
+            raise BuildError(
+                f"{refs_path}: video {ref.video_id!r} has {ref.num_clips} labels, "
+                f"its source has {num_clips(durations[s.video_id])} clips"
+            )
+        test_cfg = replace(config, window=None)
+        row = _rows(
+            s, durations[s.video_id], votes[s.video_id], ref.labels, coverage[s.video_id], test_cfg
+        )[0]
+        row["genre"] = ref.genre or s.genre
+        row["categories"] = list(ref.categories) if ref.categories else None
+        rows.append(row)
+    return rows
+
+
+def _filter_titles(
+    derivs: list[DerivativeEntry], sources: list[SourceEntry], config: BuildConfig
+) -> tuple[list[DerivativeEntry], list[dict[str, Any]]]:
+    """Keep derivatives whose title is about at least one source."""
+    if config.title_filter == "none" or not derivs:
+        return derivs, []
+    from .titles import get_title_filter
+
+    kwargs = {} if config.title_threshold is None else {"threshold": config.title_threshold}
+    filt = get_title_filter(config.title_filter, **kwargs)
+    titles = [d.title for d in derivs]
+    best: list[Any] = [None] * len(derivs)
+    best_source: list[str] = [""] * len(derivs)
+    for s in sources:
+        for i, dec in enumerate(filt.decide(titles, s.title, s.genre)):
+            if best[i] is None or dec.score > best[i].score:
+                best[i], best_source[i] = dec, s.video_id
+    decisions = [
+        {
+            "clip_id": d.clip_id,
+            "title": d.title,
+            "score": round(float(b.score), 4),
+            "keep": bool(b.keep),
+            "closest_source": src,
+            "reason": b.reason,
+        }
+        for d, b, src in zip(derivs, best, best_source, strict=True)
+    ]
+    kept = [d for d, b in zip(derivs, best, strict=True) if b.keep]
+    return kept, decisions
