@@ -308,8 +308,7 @@ def test_kill_9_then_rerun_resumes_and_gives_the_same_features(sample, tmp_path)
 
 
 def test_features_config_makes_load_dataset_return_features(sample, tmp_path, monkeypatch):
-    from tvhighlights.builders.tvhighlights import write_dataset
-    from tvhighlights.features.dataset_config import add_features_config
+    from tvhighlights.builders.tvhighlights import add_features_config, write_dataset
 
     from tvhighlights.features import requests_from_dataset
 
