@@ -95,3 +95,28 @@ def test_baselines_list():
     assert res.returncode == 0
     assert "loudness" in res.stdout
     assert "random" in res.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--title-filter", "llm"), "title_filter 'llm' needs an LLM backend"),
+        (("--title-filter", "nope"), "title_filter must be one of"),
+        (("--shard", "x"), "--shard must look like i/n"),
+        (("--shard", "4/4"), "shard 4/4: need 0 <= i < n"),
+        (("--min-votes", "0"), "min_votes must be >= 1"),
+    ],
+)
+def test_build_option_errors_are_one_line_before_any_work(tmp_path, args, message):
+    res = run("build", "--sources", "s.csv", "--derivatives", "d.csv", "--out", "o", *args,
+              cwd=tmp_path)  # fmt: skip
+    assert res.returncode == 1 and "Traceback" not in res.stderr
+    assert res.stderr.startswith("error: ") and message in res.stderr, res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_error_names_the_flag_of_its_parameter(tmp_path):
+    res = run("build", "--sources", "s.csv", "--derivatives", "d.csv", "--out", "o",
+              "--title-filter", "llm", cwd=tmp_path)  # fmt: skip
+    assert res.stderr.rstrip().endswith("(set with --title-filter)")
