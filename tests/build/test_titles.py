@@ -13,6 +13,8 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
+from tvhighlights.errors import BuildError
+
 from tvhighlights.build.titles import (
     DEFAULT_EMBEDDING_THRESHOLD,
     EmbeddingTitleFilter,
@@ -203,7 +205,7 @@ def test_empty_title_list(embedding_filter: EmbeddingTitleFilter) -> None:
 
 def test_missing_model_path_is_a_clear_error() -> None:
     f = EmbeddingTitleFilter(model_path="/nonexistent/model")
-    with pytest.raises(FileNotFoundError, match="/nonexistent/model"):
+    with pytest.raises(BuildError, match="/nonexistent/model"):
         f.score(["x"], "y")
 
 

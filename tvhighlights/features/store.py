@@ -222,7 +222,8 @@ class FeatureStore:
                 have = ", ".join(keys) or "none"
                 raise FeatureStoreError(
                     f"{self.root}: video {entry['video_id']!r} has no {want!r} features "
-                    f"(it has: {have}); run `tvhighlights extract --extractors {want}`"
+                    f"(it has: {have}); extract them first with the {want!r} extractor",
+                    param="extractors",
                 )
             out.append(match[0])
         return out
