@@ -1,25 +1,13 @@
 """The command line as a user meets it: a real subprocess, exit codes, one-line errors."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from cli_runner import run_cli
 
 from tvhighlights.data.references import load_references
 
-
-def run(*args, cwd=None):
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "tvhighlights", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=120,
-    )
+run = run_cli
 
 
 def test_help_lists_the_verbs():

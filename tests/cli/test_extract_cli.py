@@ -11,20 +11,12 @@ import sys
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
 
 from tvhighlights.features import FeatureStore, load_features
 from tvhighlights.video import probe
 
-
-def run(*args, timeout=600):
-    env = {**os.environ, "COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "tvhighlights", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=timeout,
-    )
+run = run_cli
 
 
 def test_extract_help_names_the_options():

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from cli_runner import run_cli
 from tvhighlights.builders.tvhighlights import write_dataset
 
 from tvhighlights.features.store import FeatureStore
@@ -213,17 +214,6 @@ def test_saved_model_round_trips_and_loads_without_the_package(tmp_path):
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "remote-code-ok" in res.stdout
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "tvhighlights", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
 
 
 @pytest.mark.slow
