@@ -7,10 +7,15 @@ import json
 import numpy as np
 import pytest
 
-from tvhighlights.clips import span_overlap
-from tvhighlights.build.fingerprint import Fingerprint, fingerprint_frames, fingerprint_video, hamming
 from tvhighlights.build.align import SpanMatch, align_derivative
+from tvhighlights.build.fingerprint import (
+    Fingerprint,
+    fingerprint_frames,
+    fingerprint_video,
+    hamming,
+)
 from tvhighlights.build.index import HashIndex, build_index, load_index, save_index
+from tvhighlights.clips import span_overlap
 from tvhighlights.video import read_frames
 
 # the real trailer's ground truth (moviepy 2.2.1 trailer.py): trailer span -> source span

@@ -2,8 +2,8 @@ import json
 
 import pytest
 
-from tvhighlights.errors import ManifestError
 from tvhighlights.build.manifest import read_derivatives, read_sources
+from tvhighlights.errors import ManifestError
 
 
 @pytest.fixture

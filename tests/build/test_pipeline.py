@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 import pytest
+from tvhighlights.builders.tvhighlights import build_dataset
 
 from tvhighlights.build import BuildConfig
-from tvhighlights.builders.tvhighlights import build_dataset
-from tvhighlights.errors import InvalidArgumentError
-from tvhighlights.errors import BuildError, TVHighlightsError
 from tvhighlights.build.simulate import simulate_derivative
 from tvhighlights.data.references import load_references
+from tvhighlights.errors import BuildError, InvalidArgumentError
 
 pytestmark = pytest.mark.slow
 

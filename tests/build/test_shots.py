@@ -15,7 +15,6 @@ import av
 import numpy as np
 import pytest
 
-from tvhighlights.errors import VideoOpenError
 from tvhighlights.build.shots import (
     DEFAULT_METHOD,
     METHODS,
@@ -25,6 +24,7 @@ from tvhighlights.build.shots import (
     detect_shots,
     shots_from_boundaries,
 )
+from tvhighlights.errors import VideoOpenError
 from tvhighlights.video import iter_frames, probe
 
 SCENEDETECT_METHODS = [m for m in METHODS if m != "transnet"]

@@ -17,8 +17,6 @@ import pytest
 
 from tvhighlights import video
 from tvhighlights.build import simulate
-from tvhighlights.video.writer import Mp4Writer
-from tvhighlights.errors import TVHighlightsError
 from tvhighlights.build.simulate import (
     FAMILIES,
     SimulationError,
@@ -28,6 +26,8 @@ from tvhighlights.build.simulate import (
     simulate_derivative,
     simulate_derivatives,
 )
+from tvhighlights.errors import TVHighlightsError
+from tvhighlights.video.writer import Mp4Writer
 
 Sample = Callable[[str], Path]
 
@@ -243,7 +243,8 @@ def test_same_seed_same_params_ground_truth_and_bytes(sample: Sample, tmp_path: 
     a = runs[0]
     for b in runs[1:]:
         assert a.params == b.params and a.segments == b.segments
-        # with one x264 thread and mbtree=0 (see video.writer), x264 and FFmpeg's AAC encoder repeat byte for byte
+        # with one x264 thread and mbtree=0 (see video.writer), x264 and FFmpeg's AAC encoder
+        # repeat byte for byte
         assert a.path.read_bytes() == b.path.read_bytes()
 
 

@@ -13,8 +13,6 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from tvhighlights.errors import BuildError
-
 from tvhighlights.build.titles import (
     DEFAULT_EMBEDDING_THRESHOLD,
     EmbeddingTitleFilter,
@@ -27,6 +25,7 @@ from tvhighlights.build.titles import (
     get_title_filter,
     parse_llm_response,
 )
+from tvhighlights.errors import BuildError
 
 # --------------------------------------------------------------------------------------------
 # Labelled titles: what re-uploads of two films are called in the wild (several styles and

@@ -3,7 +3,6 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from tvhighlights.clips import num_clips
 from tvhighlights.build.voting import (
     LabelRule,
     clip_labels,
@@ -12,6 +11,7 @@ from tvhighlights.build.voting import (
     vote_scores,
     windows,
 )
+from tvhighlights.clips import num_clips
 
 
 @dataclass

@@ -133,7 +133,7 @@ def test_resume_continues_exactly(tmp_path):
 _TRAIN_SCRIPT = textwrap.dedent(
     """
     import sys
-    sys.path.insert(0, {tests!r})
+    sys.path[:0] = [{tests!r}, {helpers!r}]
     from test_stage1 import config
     from tvhighlights.training import train_stage1
     train_stage1(sys.argv[1], sys.argv[2], sys.argv[3], config(epochs=int(sys.argv[4])))
@@ -145,7 +145,8 @@ _TRAIN_SCRIPT = textwrap.dedent(
 def test_kill_9_during_training_then_rerun_matches_an_uninterrupted_run(tmp_path):
     dataset, features = make_planted(tmp_path, n_videos=16)
     script = tmp_path / "train.py"
-    script.write_text(_TRAIN_SCRIPT.format(tests=str(Path(__file__).parent)))
+    here = Path(__file__).parent
+    script.write_text(_TRAIN_SCRIPT.format(tests=str(here), helpers=str(here.parent)))
     out = tmp_path / "killed"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     args = [sys.executable, str(script), str(dataset), str(features)]

@@ -51,10 +51,10 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import InvalidArgumentError
 from ..fileio import file_digest, write_npz
 from ..video import iter_frames, probe
 from .phash import HASH_SIDE, content_box, hamming, hash_frames, inset_box
-from ..errors import InvalidArgumentError
 
 logger = logging.getLogger(__name__)
 

@@ -23,6 +23,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+
 from ..errors import InvalidArgumentError
 
 HASH_SIDE = 32

@@ -28,8 +28,8 @@ from .. import __version__
 from ..clips import num_clips
 from ..errors import BuildError, InvalidArgumentError, TVHighlightsError
 from ..fileio import atomic_write, file_digest
-from .titles import FILTERS
 from .manifest import DerivativeEntry, SourceEntry, read_derivatives, read_sources
+from .titles import FILTERS
 from .voting import (
     LabelRule,
     clip_labels,

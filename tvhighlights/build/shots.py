@@ -92,7 +92,9 @@ class Shot:
 
 def _check_method(method: str) -> str:
     if method not in METHODS:
-        raise InvalidArgumentError(f"unknown shot detection method {method!r}; expected one of {METHODS}")
+        raise InvalidArgumentError(
+            f"unknown shot detection method {method!r}; expected one of {METHODS}"
+        )
     return method
 
 
@@ -275,7 +277,9 @@ def boundaries_from_probabilities(
     probs = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     times = np.asarray(times, dtype=np.float64).reshape(-1)
     if probs.shape != times.shape:
-        raise InvalidArgumentError(f"{probs.shape[0]} probabilities for {times.shape[0]} frame times")
+        raise InvalidArgumentError(
+            f"{probs.shape[0]} probabilities for {times.shape[0]} frame times"
+        )
     if probs.size == 0:
         return []
     step = float(np.median(np.diff(times))) if times.size > 1 else 0.04

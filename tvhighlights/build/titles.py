@@ -177,7 +177,9 @@ class EmbeddingTitleFilter:
         show_progress: bool = False,
     ) -> None:
         if not -1.0 <= float(threshold) <= 1.0:
-            raise InvalidArgumentError(f"threshold is a cosine similarity in [-1, 1], got {threshold}")
+            raise InvalidArgumentError(
+                f"threshold is a cosine similarity in [-1, 1], got {threshold}"
+            )
         self._model_path = Path(model_path) if model_path is not None else None
         self.threshold = float(threshold)
         self.device = device
@@ -466,10 +468,14 @@ def get_title_filter(name: str, **kwargs: Any) -> TitleFilter:
         return EmbeddingTitleFilter(**kwargs)
     if key == "llm":
         if "complete" not in kwargs:
-            raise InvalidArgumentError("the 'llm' title filter needs complete=<callable(prompt) -> str>")
+            raise InvalidArgumentError(
+                "the 'llm' title filter needs complete=<callable(prompt) -> str>"
+            )
         return LLMTitleFilter(**kwargs)
     if key == "none":
         if kwargs:
-            raise InvalidArgumentError(f"the 'none' title filter takes no options, got {sorted(kwargs)}")
+            raise InvalidArgumentError(
+                f"the 'none' title filter takes no options, got {sorted(kwargs)}"
+            )
         return KeepAllTitleFilter()
     raise InvalidArgumentError(f"unknown title filter {name!r}; expected one of {FILTERS}")

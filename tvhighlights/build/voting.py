@@ -47,13 +47,17 @@ class LabelRule:
 
     def __post_init__(self) -> None:
         if not 0 < self.min_overlap <= CLIP_SECONDS:
-            raise InvalidArgumentError(f"min_overlap must be in (0, {CLIP_SECONDS}], got {self.min_overlap}")
+            raise InvalidArgumentError(
+                f"min_overlap must be in (0, {CLIP_SECONDS}], got {self.min_overlap}"
+            )
         if self.min_votes < 1:
             raise InvalidArgumentError(f"min_votes must be >= 1, got {self.min_votes}")
         if not 0 <= self.min_score <= 1:
             raise InvalidArgumentError(f"min_score must be in [0, 1], got {self.min_score}")
         if self.min_positive_clips < 1:
-            raise InvalidArgumentError(f"min_positive_clips must be >= 1, got {self.min_positive_clips}")
+            raise InvalidArgumentError(
+                f"min_positive_clips must be >= 1, got {self.min_positive_clips}"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -131,7 +135,9 @@ def windows(duration: float, window: float | None) -> list[tuple[float, float]]:
         return [(0.0, float(duration))]
     clips_per_window = window / CLIP_SECONDS
     if window < CLIP_SECONDS or not math.isclose(clips_per_window, round(clips_per_window)):
-        raise InvalidArgumentError(f"window must be a positive multiple of {CLIP_SECONDS} s, got {window}")
+        raise InvalidArgumentError(
+            f"window must be a positive multiple of {CLIP_SECONDS} s, got {window}"
+        )
     out = []
     start = 0.0
     while start < duration and num_clips(duration - start) > 0:
