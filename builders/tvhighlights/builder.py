@@ -97,17 +97,12 @@ class TVHighlightsBuilder(datasets.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: Any) -> list[datasets.SplitGenerator]:
         output = self.build_output()
-        if self.config.name == "matches":
-            parts = {"train": output.matches}
-        elif self.config.name == "features":
-            if not self.config.features_dir:
-                raise InvalidArgumentError(
-                    "the features config needs features_dir (a `tvhighlights extract` folder)",
-                    param="features_dir",
-                )
-            parts = {split: rows for split, rows in output.splits.items()}
-        else:
-            parts = dict(output.splits)
+        if self.config.name == "features" and not self.config.features_dir:
+            raise InvalidArgumentError(
+                "the features config needs features_dir (a `tvhighlights extract` folder)",
+                param="features_dir",
+            )
+        parts = {"train": output.matches} if self.config.name == "matches" else output.splits
         return [
             datasets.SplitGenerator(name=split, gen_kwargs={"rows": rows})
             for split, rows in parts.items()
@@ -163,5 +158,5 @@ class TVHighlightsBuilder(datasets.GeneratorBasedBuilder):
             matches=output.matches,
             report=output.report,
             images=images,
-            config=output.config,
+            config=self.config.build,
         )

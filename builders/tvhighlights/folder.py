@@ -12,7 +12,6 @@ import numpy as np
 import pyarrow as pa
 
 from tvhighlights.data.folder import DataFiles, add_config, read_split, split_names, write_folder
-from tvhighlights.errors import InvalidArgumentError
 from tvhighlights.features.store import load_features
 
 from .card import render_card
@@ -35,8 +34,6 @@ def write_dataset(
     config, ``report`` becomes ``build_report.json`` and the card's statistics, ``config``
     (the build's ``BuildConfig``) the card's label rule; ``images`` are drawn under
     ``images/``. ``load_dataset(out_dir)`` then needs nothing of ours."""
-    if not splits or not any(splits.values()):
-        raise InvalidArgumentError(f"{out_dir}: nothing to write: no rows in any split")
     tables: dict[str, dict[str, pa.Table]] = {
         "default": {split: to_table(rows, VIDEO_ROWS) for split, rows in splits.items()}
     }

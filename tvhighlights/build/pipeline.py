@@ -165,7 +165,6 @@ class BuildOutput:
     report: dict[str, Any]
     timelines: list[tuple[str, np.ndarray, np.ndarray]]
     """``(title, votes, labels)`` per source, for the figures."""
-    config: BuildConfig
 
 
 def run_build(
@@ -305,7 +304,7 @@ def run_build(
         "positive_clips": int(sum(int(np.sum(t[2])) for t in timelines)),
         "clips": int(sum(len(t[1]) for t in timelines)),
     }
-    return BuildOutput(splits, matches, report, timelines, config)
+    return BuildOutput(splits, matches, report, timelines)
 
 
 class _Vote(NamedTuple):

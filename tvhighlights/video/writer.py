@@ -130,11 +130,6 @@ class Mp4Writer:
             return 0
         return 1 if self.audio_layout == "mono" else 2
 
-    @property
-    def seconds(self) -> float:
-        """Duration of the video written so far."""
-        return self.frames / float(self.fps)
-
     # -- video ---------------------------------------------------------------------------------
 
     def to_yuv(self, frame: av.VideoFrame) -> av.VideoFrame:
