@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import itertools
 import json
 import math
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from cli_runner import run_cli
+from PIL import Image
 
 from tvhighlights import video
 from tvhighlights.build import simulate
@@ -26,6 +29,7 @@ from tvhighlights.build.simulate import (
     simulate_derivative,
     simulate_derivatives,
 )
+from tvhighlights.build.simulate import params as params_module
 from tvhighlights.errors import TVHighlightsError
 from tvhighlights.video.writer import Mp4Writer
 
@@ -108,6 +112,108 @@ def test_mixed_combines_two_or_three_families() -> None:
         assert all(n in p for n in names)
 
 
+OLD_FAMILIES = (
+    "reencode",
+    "crop",
+    "hflip",
+    "vertical",
+    "overlay",
+    "colour",
+    "speed",
+    "pip",
+    "mixed",
+)
+"""The families before issue #11, with the digest of their draws for seeds 0-19 then."""
+OLD_DIGESTS = {
+    "reencode": "a2e6dda19b243034", "crop": "dfd020a6e702aed7", "hflip": "180b19cfb16002b6",
+    "vertical": "5e600b14c6ae8ec2", "overlay": "988db5b927e9a774", "colour": "2f5711dff4bfe6b9",
+    "speed": "b297404e9c344133", "pip": "b6421363033523ff", "mixed": "839c186e83044221",
+}  # fmt: skip
+
+
+def _digest(family: str) -> str:
+    rows = [draw_params(family, np.random.default_rng(s)) for s in range(20)]
+    return hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def test_new_families_are_appended_and_old_draws_stay(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert FAMILIES[: len(OLD_FAMILIES)] == OLD_FAMILIES
+    assert set(FAMILIES[len(OLD_FAMILIES) :]) == {"zoom", "combo", "compilation"}
+    # families whose components got no new draws are unchanged for a seed ...
+    for family in ("reencode", "hflip", "overlay", "colour", "speed"):
+        assert _digest(family) == OLD_DIGESTS[family], family
+    # ... and the others only by the draws made after all the old ones (crop corners, pip
+    # anchors, undarkened blur): without them every old family draws what it drew before
+    monkeypatch.setattr(params_module, "_draw_extras", lambda name, p, rng: None)
+    for family in OLD_FAMILIES:
+        assert _digest(family) == OLD_DIGESTS[family], family
+
+
+def _draws(family: str, n: int = 300, **kw: Any) -> list[dict[str, Any]]:
+    return [draw_params(family, np.random.default_rng(s), **kw) for s in range(n)]
+
+
+def test_zoom_draws_a_centred_60_to_90_percent() -> None:
+    keeps = [p["zoom"]["keep"] for p in _draws("zoom")]
+    assert all(0.6 <= k <= 0.9 for k in keeps)
+    assert min(keeps) < 0.63 and max(keeps) > 0.87
+    assert all(p["components"] == ["zoom"] for p in _draws("zoom", 5))
+
+
+def test_crop_positions_cover_corners_and_edges() -> None:
+    ps = [p["crop"] for p in _draws("crop", 400)]
+    assert all(0.10 <= p["fraction"] <= 0.25 and 0 <= p["x"] <= 1 and 0 <= p["y"] <= 1 for p in ps)
+    spots = {(p["x"], p["y"]) for p in ps}
+    corners_edges = {(x, y) for x in (0.0, 0.5, 1.0) for y in (0.0, 0.5, 1.0)} - {(0.5, 0.5)}
+    assert corners_edges <= spots  # all four corners and the middle of all four edges
+    free = [p for p in ps if (p["x"], p["y"]) not in corners_edges]
+    assert 0.3 < len(free) / len(ps) < 0.7  # and anywhere else the rest of the time
+
+
+def test_vertical_blur_is_sometimes_not_darkened() -> None:
+    ps = [p["vertical"] for p in _draws("vertical", 300)]
+    blur = [p["darken"] for p in ps if p["background"] == "blur"]
+    assert all(0.35 <= d <= 0.7 or d == 1.0 for d in blur)
+    assert 0.15 < sum(d == 1.0 for d in blur) / len(blur) < 0.5
+    assert any(d < 1.0 for d in blur)
+
+
+def test_pip_sizes_and_positions_include_corners_and_centre() -> None:
+    ps = [p["pip"] for p in _draws("pip", 300)]
+    scales = [p["scale"] for p in ps]
+    assert all(0.25 <= s <= 0.60 for s in scales)
+    assert min(scales) < 0.28 and max(scales) > 0.57
+    spots = {(p["x"], p["y"]) for p in ps}
+    assert {(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0), (0.5, 0.5)} <= spots
+
+
+def test_combo_is_crop_mirror_captions_and_sometimes_zoom() -> None:
+    ps = _draws("combo", 100)
+    with_zoom = [p for p in ps if "zoom" in p["components"]]
+    assert 20 < len(with_zoom) < 80
+    for p in ps:
+        assert [n for n in p["components"] if n != "zoom"] == ["crop", "hflip", "overlay"]
+        assert 0.10 <= p["crop"]["fraction"] <= 0.25 and p["overlay"]["bottom"]
+    assert all(p["components"][1] == "zoom" for p in with_zoom)  # zoom right after the crop
+    assert all(0.75 <= p["zoom"]["keep"] <= 0.9 for p in with_zoom)
+
+
+@pytest.mark.parametrize("n_spans", [3, 4, 8])
+def test_compilation_gives_each_span_its_own_transform(n_spans: int) -> None:
+    for p in _draws("compilation", 50, n_spans=n_spans):
+        assert p["components"] == [] and p["encode"]["fade"] == 0.0  # hard cuts
+        kinds = [sp["transform"] for sp in p["spans"]]
+        assert len(kinds) == n_spans
+        assert set(kinds) <= set(simulate.SPAN_TRANSFORMS)
+        first = kinds[:6]
+        assert len(set(first)) == len(first)  # all different while the transforms last
+        for sp in p["spans"]:
+            assert sp["components"] == ([] if sp["transform"] == "plain" else [sp["transform"]])
+            assert all(isinstance(sp[n], dict) for n in sp["components"])
+    with pytest.raises(SimulationError, match="n_spans"):
+        draw_params("compilation", np.random.default_rng(0), n_spans=0)
+
+
 # --------------------------------------------------------------------------------------------
 # content checks
 
@@ -154,6 +260,149 @@ def test_vertical_puts_the_film_in_the_middle_band(sample: Sample, tmp_path: Pat
     top = frame[: y0 - 4]
     assert top.mean() > 10  # a darkened, blurred copy of the film, not black
     assert top.mean() < frame[y0 : y0 + band_h].mean()  # darker than the film itself
+
+
+def _native(path: Path, t: float) -> np.ndarray:
+    """The source frame at ``t`` at its own size (uint8)."""
+    return next(video.iter_frames(path, 24.0, start=t))[1]
+
+
+def _expected(
+    native: np.ndarray,
+    size: tuple[int, int],
+    *,
+    crop: tuple[float, float, float] | None = None,
+    keep: float = 1.0,
+    mirror: bool = False,
+) -> np.ndarray:
+    """What a derivative frame should show, computed from the source frame on its own: the
+    ``crop`` (fraction, x, y) of the frame, the centred ``keep`` of that, scaled to ``size``."""
+    h0, w0 = native.shape[:2]
+    x0, y0, w, h = 0.0, 0.0, float(w0), float(h0)
+    if crop is not None:
+        f, cx, cy = crop
+        w, h = w0 * (1 - f), h0 * (1 - f)
+        x0, y0 = (w0 - w) * cx, (h0 - h) * cy
+    x0, y0 = x0 + w * (1 - keep) / 2, y0 + h * (1 - keep) / 2
+    w, h = w * keep, h * keep
+    img = Image.fromarray(native).resize(size, Image.BILINEAR, box=(x0, y0, x0 + w, y0 + h))
+    arr = np.asarray(img).astype(np.float32)
+    return arr[:, ::-1] if mirror else arr
+
+
+def _diff(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.abs(a.astype(np.float32) - b.astype(np.float32)).mean())
+
+
+def test_zoom_is_the_centre_enlarged(sample: Sample, tmp_path: Path) -> None:
+    d = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "z.mp4", family="zoom", seed=0,
+        params={"zoom": {"keep": 0.7}, "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    _check_segments(d, [(61.0, 63.0)])
+    out = _frame_at(d.path, 1.0)
+    assert out.shape == (360, 640, 3)
+    native = _native(sample("bbb"), 62.0)
+    zoomed = _diff(out, _expected(native, (640, 360), keep=0.7))
+    assert zoomed < 6.0, zoomed
+    assert _diff(out, _expected(native, (640, 360))) > 2 * zoomed  # not the whole frame
+    assert _diff(out, _expected(native, (640, 360), keep=0.85)) > 1.5 * zoomed  # nor less zoom
+
+
+@pytest.mark.parametrize(("x", "y"), [(0.0, 1.0), (1.0, 0.0), (0.5, 0.0)])
+def test_crop_at_a_corner_or_edge_keeps_that_part(
+    x: float, y: float, sample: Sample, tmp_path: Path
+) -> None:
+    d = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "c.mp4", family="crop", seed=0,
+        params={"crop": {"fraction": 0.25, "x": x, "y": y}, "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    out = _frame_at(d.path, 1.0)
+    native = _native(sample("bbb"), 62.0)
+    here = _diff(out, _expected(native, (640, 360), crop=(0.25, x, y)))
+    assert here < 6.0, here
+    assert _diff(out, _expected(native, (640, 360), crop=(0.25, 1 - x, 1 - y))) > 1.5 * here
+
+
+def test_combo_crops_zooms_mirrors_and_captions(sample: Sample, tmp_path: Path) -> None:
+    overlay = {"top": "", "bottom": "ABSOLUTE LEGEND", "logo": "@clipsdaily", "corner": "br"}
+    d = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "k.mp4", family="combo", seed=0,
+        params={"components": ["crop", "zoom", "hflip", "overlay"],
+                "crop": {"fraction": 0.15, "x": 1.0, "y": 0.0}, "zoom": {"keep": 0.8},
+                "overlay": overlay, "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    assert d.params["components"] == ["crop", "zoom", "hflip", "overlay"]
+    out = _frame_at(d.path, 1.0)
+    native = _native(sample("bbb"), 62.0)
+    ref = _expected(native, (640, 360), crop=(0.15, 1.0, 0.0), keep=0.8, mirror=True)
+    picture = _diff(out[:240], ref[:240])  # above the caption and the handle
+    assert picture < 6.0, picture
+    assert _diff(out[:240], ref[:240, ::-1]) > 2 * picture  # mirrored
+    assert _diff(out[300:], ref[300:]) > 2 * picture  # the caption at the bottom
+    # without the zoom: crop + mirror + caption only
+    plain = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "k2.mp4", family="combo", seed=0,
+        params={"components": ["crop", "hflip", "overlay"],
+                "crop": {"fraction": 0.15, "x": 1.0, "y": 0.0}, "overlay": overlay,
+                "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    ref2 = _expected(native, (640, 360), crop=(0.15, 1.0, 0.0), mirror=True)
+    assert _diff(_frame_at(plain.path, 1.0)[:240], ref2[:240]) < 6.0
+
+
+def _blurred_fill(native: np.ndarray, size: tuple[int, int], fill: bool = True) -> np.ndarray:
+    """A heavy blur of the source frame scaled to fill ``size`` (centred), or stretched."""
+    w, h = size
+    h0, w0 = native.shape[:2]
+    cw = h0 * w / h if fill else w0
+    box = ((w0 - cw) / 2, 0, (w0 + cw) / 2, h0)
+    small = Image.fromarray(native).resize((w // 24, h // 24), Image.BOX, box=box)
+    return np.asarray(small.resize(size, Image.BILINEAR)).astype(np.float32)
+
+
+@pytest.mark.parametrize("darken", [1.0, 0.5])
+def test_vertical_blur_is_the_same_frame_zoomed_to_fill(
+    darken: float, sample: Sample, tmp_path: Path
+) -> None:
+    d = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "v.mp4", family="vertical", seed=0,
+        params={"vertical": {"width": 540, "height": 960, "background": "blur",
+                             "darken": darken, "band_width": 1.0}, "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    out = _frame_at(d.path, 1.0)
+    native = _native(sample("bbb"), 62.0)
+    y0 = (960 - 304) // 2
+    assert _diff(out[y0 : y0 + 304], _expected(native, (540, 304))) < 6.0  # the film, centred
+    rows = np.r_[0 : y0 - 8, y0 + 304 + 8 : 960]  # the background above and below
+    filled = _blurred_fill(native, (540, 960)) * darken
+    stretched = _blurred_fill(native, (540, 960), fill=False) * darken
+    near = _diff(out[rows], filled[rows])
+    assert near < 14.0 and near < 0.5 * _diff(out[rows], stretched[rows]), near
+    assert out[rows].mean() == pytest.approx(filled[rows].mean(), rel=0.08)  # darkened or not
+
+
+@pytest.mark.parametrize(
+    ("scale", "x", "y", "box"),
+    [(0.25, 1.0, 1.0, (480, 270, 160, 90)), (0.6, 0.5, 0.5, (128, 72, 384, 216)),
+     (0.4, 0.0, 1.0, (0, 216, 256, 144))],
+)  # fmt: skip
+def test_pip_sizes_and_anchors(
+    scale: float, x: float, y: float, box: tuple[int, int, int, int], sample: Sample,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    d = simulate_derivative(
+        sample("bbb"), "bbb", [(61.0, 63.0)], tmp_path / "p.mp4", family="pip", seed=0,
+        params={"pip": {"background": "flat", "scale": scale, "x": x, "y": y, "border": 0,
+                        "colour": [20, 20, 20]}, "encode": {"fade": 0.0}},
+    )  # fmt: skip
+    out = _frame_at(d.path, 1.0)
+    x0, y0, w, h = box
+    film = _expected(_native(sample("bbb"), 62.0), (w, h))
+    assert _diff(out[y0 : y0 + h, x0 : x0 + w], film) < 8.0
+    outside = np.ones(out.shape[:2], bool)
+    outside[max(0, y0 - 4) : y0 + h + 4, max(0, x0 - 4) : x0 + w + 4] = False
+    assert np.median(out[outside]) < 30  # the flat background (and its text) around it
 
 
 def test_speed_two_halves_the_duration(sample: Sample, tmp_path: Path) -> None:
@@ -229,6 +478,95 @@ def test_fade_at_joints_keeps_the_ground_truth(sample: Sample, tmp_path: Path) -
     dark = _frame_at(d.path, joint - 1 / 24).mean()
     bright = _frame_at(d.path, joint - 1.0).mean()
     assert dark < 0.3 * bright
+
+
+# --------------------------------------------------------------------------------------------
+# compilation: every span its own transform
+
+
+COMPILATION_SPANS = [(61.0, 62.5), (120.0, 121.5), (200.0, 201.5), (230.0, 231.5)]
+
+
+def test_compilation_spans_each_show_their_own_transform(sample: Sample, tmp_path: Path) -> None:
+    spans_params = [
+        {"transform": "plain", "components": []},
+        {"transform": "hflip", "components": ["hflip"], "hflip": {}},
+        {"transform": "zoom", "components": ["zoom"], "zoom": {"keep": 0.7}},
+        {"transform": "vertical", "components": ["vertical"],
+         "vertical": {"background": "black", "darken": 0.5, "band_width": 1.0}},
+    ]  # fmt: skip
+    d = simulate_derivative(
+        sample("bbb"), "bbb", COMPILATION_SPANS, tmp_path / "m.mp4", family="compilation",
+        seed=0, params={"spans": spans_params},
+    )  # fmt: skip
+    _check_segments(d, COMPILATION_SPANS)
+    assert [s["transform"] for s in d.segments] == ["plain", "hflip", "zoom", "vertical"]
+    assert d.params["spans"][3]["vertical"]["height"] == 360  # 9:16 as tall as the canvas
+    assert d.params["encode"]["fade"] == 0.0
+    info = video.probe(d.path)
+    assert (info.width, info.height) == (640, 360)
+    for seg in d.segments:  # each span's frame is its own source time, its own transform
+        t = seg["deriv_start"] + 0.75  # on the frame grid, mid-span
+        out = _frame_at(d.path, t)
+        src = _native(sample("bbb"), seg["source_start"] + 0.75)
+        plain = _expected(src, (640, 360))
+        kind = seg["transform"]
+        if kind == "plain":
+            assert _diff(out, plain) < 6.0
+        elif kind == "hflip":
+            assert _diff(out, plain[:, ::-1]) < 6.0 < _diff(out, plain)
+        elif kind == "zoom":
+            near = _diff(out, _expected(src, (640, 360), keep=0.7))
+            assert near < 6.0 and _diff(out, plain) > 2 * near
+        else:  # a 202x360 vertical layout centred between black bars; its band 202x114
+            band = _expected(src, (202, 114))
+            assert _diff(out[123:237, 219:421], band) < 8.0
+            assert out[:, :212].mean() < 3 and out[:, 428:].mean() < 3
+            assert out[:115, 219:421].mean() < 3 and out[245:, 219:421].mean() < 3
+
+
+def test_compilation_drawn_per_span_in_a_corpus(sample: Sample, tmp_path: Path) -> None:
+    res = simulate_derivatives(
+        {"bbb": sample("bbb")}, tmp_path, families=["compilation"], per_family=1,
+        span_seconds=(1.0, 2.0), seed=3, show_progress=False,
+    )  # fmt: skip
+    (d,) = res.derivatives
+    assert 3 <= len(d.segments) <= 4
+    kinds = [s["transform"] for s in d.segments]
+    assert len(set(kinds)) == len(kinds)
+    assert kinds == [sp["transform"] for sp in d.params["spans"]]
+    assert all(0.999 <= s["source_end"] - s["source_start"] <= 1.001 for s in d.segments)
+    spans = [(s["source_start"], s["source_end"]) for s in d.segments]
+    _check_segments(d, spans)
+    assert video.probe(d.path).duration == pytest.approx(d.duration, abs=0.05)
+    (row,) = read_ground_truth(res.ground_truth)
+    assert row["segments"] == d.segments and row["params"]["spans"] == d.params["spans"]
+
+
+def test_compilation_params_are_checked(sample: Sample, tmp_path: Path) -> None:
+    bad = [
+        ({"spans": [{"transform": "plain", "components": []}]}, r"params\.spans: .*\(2\), got 1"),
+        ({"spans": [{"components": ["pip"], "pip": {}}, {"components": []}]},
+         r"params\.spans\[0\]: component 'pip'"),
+        ({"spans": [{"components": []}, {"components": ["zoom"]}]},
+         r"params\.spans\[1\]: no parameters for component 'zoom'"),
+        ({"spans": [{"components": []}, "plain"]}, r"params\.spans\[1\]"),
+    ]  # fmt: skip
+    for params, match in bad:
+        with pytest.raises(SimulationError, match=match):
+            simulate_derivative(
+                sample("bbb"), "bbb", SPANS, tmp_path / "x.mp4", family="compilation",
+                params=params,
+            )  # fmt: skip
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_simulate_help_lists_every_family() -> None:
+    res = run_cli("simulate", "--help")
+    assert res.returncode == 0, res.stderr
+    text = " ".join(res.stdout.split())
+    for family in FAMILIES:
+        assert family in text, family
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,7 +29,14 @@ def simulate_cmd(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for videos + manifests.")],
     per_family: Annotated[int, typer.Option(help="Derivatives per family and source.")] = 2,
     families: Annotated[
-        str | None, typer.Option(help="Comma-separated families (default: all).")
+        str | None,
+        typer.Option(
+            help="Comma-separated families (default: all): reencode, crop (off-centre 10-25 %), "
+            "hflip, vertical (9:16 over black or a blurred copy), overlay (captions), colour, "
+            "speed, pip (picture-in-picture), mixed (2-3 of those), zoom (centred 60-90 %), "
+            "combo (crop + mirror + captions [+ zoom]), compilation (3-4 spans, each its own "
+            "transform)."
+        ),
     ] = None,
     off_topic: Annotated[int, typer.Option(help="Extra off-topic derivatives.")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed (the output is deterministic).")] = 0,
@@ -72,8 +79,23 @@ def build_cmd(
     title_threshold: Annotated[
         float | None, typer.Option(help="Relevance a title needs (default: the filter's).")
     ] = None,
+    title_gate: Annotated[
+        str,
+        typer.Option(
+            help="When titles decide: 'unmatched' (a confident fingerprint match votes whatever "
+            "its title says; titles judge weaker matches) or 'before' (drop off-topic titles "
+            "before matching: saves compute on huge crawls, loses re-uploads with vague titles)."
+        ),
+    ] = "unmatched",
+    confident_match: Annotated[
+        float, typer.Option(help="Match confidence that votes whatever the title says.")
+    ] = 0.3,
     shots: Annotated[
-        str, typer.Option(help="Shot detector: hash, content, adaptive, transnet or default.")
+        str,
+        typer.Option(
+            help="Shot detector: default (the cuts in the fingerprint's frames, no second "
+            "decode), hash, content, adaptive or transnet."
+        ),
     ] = "default",
     min_overlap: Annotated[float, typer.Option(help="Seconds of a clip a reuse must cover.")] = 1.0,
     min_votes: Annotated[int, typer.Option(help="Votes a highlight clip needs.")] = 1,
@@ -104,6 +126,8 @@ def build_cmd(
         window=window,
         title_filter=title_filter,
         title_threshold=title_threshold,
+        title_gate=title_gate,
+        confident_match=confident_match,
         shots=shots,
         cache_dir=cache_dir,
         num_workers=num_workers,
@@ -111,12 +135,11 @@ def build_cmd(
         test_labels=test_labels,
     )
     result = build_dataset(sources, derivatives, out, config, show_progress=show_progress())
-    c = result.report["counts"]
-    typer.echo(
-        f"wrote {result.out_dir}: {c['rows']} rows, {c['sources']} sources, "
-        f"{c['derivatives_kept']}/{c['derivatives']} derivatives kept, {c['matches']} matches, "
-        f"{c['positive_clips']}/{c['clips']} highlight clips"
-    )
+    from ..build.pipeline import summary_lines
+
+    typer.echo(f"wrote {result.out_dir}")
+    for line in summary_lines(result.report):
+        typer.echo(line)
     problems = sum(len(result.report[k]) for k in ("unreadable", "skipped_rows"))
     if problems:
         typer.echo(

@@ -3,8 +3,10 @@
 The TVHighlights labels count how often people re-upload spans of a film as short
 "derivative" clips. Real re-uploads cannot be shipped, so this module makes look-alikes from
 real films with PyAV and numpy (no ffmpeg binary): cut spans, transform them the way uploaders
-do (re-encode, crop, mirror, vertical 9:16, captions, colour grading, speed change,
-picture-in-picture), join them with hard cuts and encode H.264 + AAC. Because the simulator
+do (re-encode, off-centre crop, centred zoom, mirror, vertical 9:16 over black or a blurred
+copy, captions, colour grading, speed change, picture-in-picture; several at once in ``mixed``
+and ``combo``; a different one per span in ``compilation``), join them with hard cuts and
+encode H.264 + AAC. Because the simulator
 knows exactly which source seconds land where, its ground truth lets the fingerprint alignment
 be tested and benchmarked, and the quickstart gets a derivative corpus offline.
 
@@ -26,7 +28,7 @@ with its manifest.
 from __future__ import annotations
 
 from ...errors import SimulationError
-from ._common import AUDIO_RATE, DEFAULT_CRF, FAMILIES, LANDSCAPE_WIDTH, PRESET
+from ._common import AUDIO_RATE, DEFAULT_CRF, FAMILIES, LANDSCAPE_WIDTH, PRESET, SPAN_TRANSFORMS
 from .corpus import (
     SimulationResult,
     choose_spans,
@@ -43,6 +45,7 @@ __all__ = [
     "FAMILIES",
     "LANDSCAPE_WIDTH",
     "PRESET",
+    "SPAN_TRANSFORMS",
     "SimulatedDerivative",
     "SimulationError",
     "SimulationResult",

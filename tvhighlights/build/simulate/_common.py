@@ -22,14 +22,26 @@ FAMILIES: tuple[str, ...] = (
     "speed",
     "pip",
     "mixed",
+    "zoom",
+    "combo",
+    "compilation",
 )
-"""Transformation families, in the order :func:`simulate_derivatives` makes them."""
+"""Transformation families, in the order :func:`simulate_derivatives` makes them. New
+families go at the end (each clip's generator is keyed by its id, so the order changes no
+draw, but the listing stays stable)."""
 
 COMPONENTS = ("reencode", "crop", "hflip", "vertical", "overlay", "colour", "speed", "pip")
-"""Families that ``mixed`` combines (2 or 3 of them, at most one layout: vertical or pip)."""
+"""Families that ``mixed`` combines (2 or 3 of them, at most one layout: vertical or pip).
+Frozen: ``mixed`` draws an index into it, so a new entry would change its draws."""
 
-ORDER = ("speed", "crop", "hflip", "colour", "vertical", "pip", "overlay", "reencode")
+ALL_COMPONENTS = (*COMPONENTS, "zoom")
+"""Every component a family's ``params["components"]`` may name."""
+
+ORDER = ("speed", "crop", "zoom", "hflip", "colour", "vertical", "pip", "overlay", "reencode")
 """Order in which components act: time, then the film picture, then layout, then captions."""
+
+SPAN_TRANSFORMS = ("plain", "hflip", "zoom", "vertical", "crop", "colour")
+"""What one span of a ``compilation`` may get (each span its own, as long as they last)."""
 
 LANDSCAPE_WIDTH = 640
 """Output width of landscape families (height follows the source's aspect ratio)."""

@@ -132,6 +132,8 @@ def simulate_derivatives(
     ``popular_spans`` (one list for every source, or per source id) are reused with
     probability ``popular_prob`` per span. ``off_topic`` clips come from ``off_topic_source``
     (default: the cached ``iscc_mp4`` live-music sample) with off-topic titles and no segments.
+    A ``compilation`` has 3-4 spans (at least ``spans_per_clip``), each at most half
+    ``span_seconds``' longest, so it lasts about as long as the other clips.
     ``pip``'s background is ``pip_background``, else the off-topic video, else another source;
     a flat colour when there is none. ``num_workers > 1`` encodes clips in a process pool
     (same output: every clip depends only on the seed and its id).
@@ -174,12 +176,18 @@ def simulate_derivatives(
             for j in range(per_family):
                 clip_id = f"{sid}_{family}_{j:02d}"
                 rng = rng_for(seed, clip_id)
-                k = int(rng.integers(kmin, kmax + 1))
+                if family == "compilation":  # 3-4 spans, each at most half as long
+                    k = int(rng.integers(max(3, kmin), max(4, kmax) + 1))
+                    lo, hi = float(span_seconds[0]), float(span_seconds[1])
+                    seconds = (lo, max(lo, hi / 2))
+                else:
+                    k = int(rng.integers(kmin, kmax + 1))
+                    seconds = span_seconds
                 spans = choose_spans(
                     rng,
                     info.duration,
                     k,
-                    span_seconds,
+                    seconds,
                     popular_spans=pop,
                     popular_prob=popular_prob,
                 )

@@ -18,8 +18,8 @@ from ...errors import SimulationError
 from ...video import probe, read_audio
 from ...video.writer import Mp4Writer
 from ._common import (
+    ALL_COMPONENTS,
     AUDIO_RATE,
-    COMPONENTS,
     PRESET,
     X264_PARAMS,
     X264_THREADS,
@@ -31,7 +31,7 @@ from ._common import (
     rounded,
 )
 from .params import check_family, draw_params
-from .transforms import background_frames, fade_gain, make_plan, source_frames, timescale
+from .transforms import background_frames, fade_gain, make_plans, source_frames, timescale
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +48,9 @@ class SimulatedDerivative:
     family: str
     params: dict[str, Any]
     """``{"encode": {...}, <component>: {...}, ...}``: everything needed to redo the clip."""
-    segments: list[dict[str, float]]
-    """``{deriv_start, deriv_end, source_start, source_end, speed}`` per span, in order."""
+    segments: list[dict[str, Any]]
+    """``{deriv_start, deriv_end, source_start, source_end, speed}`` per span, in order (in a
+    ``compilation`` also ``transform``: the span's own, its parameters in ``params["spans"]``)."""
     platform: str = "youtube"
     engagement: int = 0
     duration: float = 0.0
@@ -89,6 +90,35 @@ def _check_spans(spans: Any, duration: float) -> list[Span]:
     return [(a, min(b, duration)) for a, b in items]
 
 
+def _check_components(prm: dict[str, Any], family: str, n_spans: int) -> None:
+    """Every component named is known and has its parameters; a compilation has no components
+    of its own but one entry per span in ``spans`` (other families have no ``spans``)."""
+    for n in prm["components"]:
+        if n not in ALL_COMPONENTS:
+            raise SimulationError(f"params: unknown component {n!r}")
+        if not isinstance(prm.get(n), dict):
+            raise SimulationError(f"params: no parameters for component {n!r}")
+    if family != "compilation":
+        prm.pop("spans", None)
+        return
+    if prm["components"]:
+        raise SimulationError("params.components: a compilation's components are per span")
+    spans = prm.get("spans")
+    if not isinstance(spans, list) or len(spans) != n_spans:
+        got = len(spans) if isinstance(spans, list) else type(spans).__name__
+        raise SimulationError(
+            f"params.spans: a compilation needs one entry per span ({n_spans}), got {got}"
+        )
+    for i, span in enumerate(spans):
+        if not isinstance(span, dict) or not isinstance(span.get("components"), list):
+            raise SimulationError(f"params.spans[{i}]: expected {{'components': [...], ...}}")
+        for n in span["components"]:
+            if n not in ALL_COMPONENTS or n in ("pip", "reencode"):
+                raise SimulationError(f"params.spans[{i}]: component {n!r} cannot act per span")
+            if not isinstance(span.get(n), dict):
+                raise SimulationError(f"params.spans[{i}]: no parameters for component {n!r}")
+
+
 def simulate_derivative(
     source_path: PathLike,
     source_id: str | None,
@@ -110,9 +140,11 @@ def simulate_derivative(
     and write an H.264 + AAC mp4 at ``out_path`` (atomically); return the exact ground truth.
 
     ``params`` (as in a ground-truth line) redoes a derivative or forces values: per component,
-    given keys override the drawn ones. ``background`` is the video behind ``pip`` (a flat
+    given keys override the drawn ones; a list (``components``, a compilation's ``spans``, one
+    entry per span) replaces the drawn one. ``background`` is the video behind ``pip`` (a flat
     colour when ``None``). ``fps`` defaults to the source's rate (25 when it is odd), ``size``
-    to the family's own (640 wide landscape, 540x960 vertical). Parameters are drawn from a
+    to the family's own (640 wide landscape, 540x960 vertical; a compilation's vertical span
+    is a 9:16 layout as tall as the canvas, between black bars). Parameters are drawn from a
     generator keyed by ``seed``, ``source_id``, the output file's stem and ``family``.
     ``source_id=None`` marks an off-topic clip: its ground truth has no segments.
     """
@@ -137,41 +169,44 @@ def simulate_derivative(
     out_fps = float(fr)
 
     rng = rng_for(seed, f"{source_id}|{out.stem}|{family}")
-    drawn = draw_params(family, rng, has_background=background is not None)
+    drawn = draw_params(family, rng, has_background=background is not None, n_spans=len(items))
     if params:
         for key, value in params.items():
             if isinstance(value, Mapping) and isinstance(drawn.get(key), dict):
                 drawn[key].update(value)
             else:
                 drawn[key] = value if not isinstance(value, list) else list(value)
-        if family != "mixed":
+        if family in ALL_COMPONENTS:  # a one-component family
             drawn["components"] = [family]
     prm = json.loads(json.dumps(drawn))  # a plain JSON copy, detached from the caller's
-    for n in prm["components"]:
-        if n not in COMPONENTS:
-            raise SimulationError(f"params: unknown component {n!r}")
+    _check_components(prm, family, len(items))
 
     # frames per segment and the exact ground truth
-    plan0 = make_plan(prm, (info.width, info.height), size=size, background=None)
-    speed = plan0.speed
-    counts = [max(1, round((b - a) * out_fps / speed)) for a, b in items]
+    src_size = (info.width, info.height)
+    plans0 = make_plans(prm, src_size, len(items), size=size, background=None)
+    counts = [
+        max(1, round((b - a) * out_fps / p.speed)) for (a, b), p in zip(items, plans0, strict=True)
+    ]
     total_frames = sum(counts)
-    segments: list[dict[str, float]] = []
+    segments: list[dict[str, Any]] = []
     done = 0
-    for (a, _b), n in zip(items, counts, strict=True):
+    for i, ((a, _b), n, p) in enumerate(zip(items, counts, plans0, strict=True)):
         segments.append(
             {
                 "deriv_start": rounded(done / out_fps, 6),
                 "deriv_end": rounded((done + n) / out_fps, 6),
                 "source_start": rounded(a, 6),
-                "source_end": rounded(a + n * speed / out_fps, 6),
-                "speed": speed,
+                "source_end": rounded(a + n * p.speed / out_fps, 6),
+                "speed": p.speed,
             }
         )
+        if "spans" in prm:
+            segments[-1]["transform"] = str(prm["spans"][i].get("transform", "plain"))
         done += n
     duration = total_frames / out_fps
 
     bg_get = None
+    plan0 = plans0[0]
     if plan0.needs_background and background is not None:
         bg_size = plan0.out_size
         bg_get, bg_start = background_frames(
@@ -181,7 +216,8 @@ def simulate_derivative(
         prm["pip"]["background_start"] = rounded(bg_start, 3)
     elif "pip" in prm["components"]:
         prm["pip"]["background"] = "flat"
-    plan = make_plan(prm, (info.width, info.height), size=size, background=bg_get)
+    plans = make_plans(prm, src_size, len(items), size=size, background=bg_get)
+    plan = plans[0]
     prm["encode"].update(
         {"width": plan.out_size[0], "height": plan.out_size[1], "fps": rounded(out_fps, 6),
          "crf": plan.crf, "preset": PRESET, "audio_rate": AUDIO_RATE}
@@ -196,13 +232,14 @@ def simulate_derivative(
     with writer, tqdm(total=total_frames, disable=not show_progress, unit="frame",
               desc=f"simulate {out.name}") as bar:  # fmt: skip
         k_out = 0
-        for i, ((a, _b), n) in enumerate(zip(items, counts, strict=True)):
+        for i, ((a, _b), n, span_plan) in enumerate(zip(items, counts, plans, strict=True)):
             first, last = i == 0, i == len(items) - 1
+            speed = span_plan.speed
             step = speed / out_fps
             for k, frame in enumerate(
-                source_frames(src, a, n, step, info.fps or out_fps, plan.decode_size)
+                source_frames(src, a, n, step, info.fps or out_fps, span_plan.decode_size)
             ):
-                for op in plan.ops:
+                for op in span_plan.ops:
                     frame = op(frame, k_out)
                 g = fade_gain(k, n, fade_frames, first, last)
                 if g < 1.0:

@@ -86,8 +86,45 @@ def _crop_op(p: Mapping[str, Any], out: Size) -> Callable[[np.ndarray, int], np.
     return op
 
 
+def _zoom_op(keep: float, out: Size) -> Callable[[np.ndarray, int], np.ndarray]:
+    """A centred zoom: the middle ``keep`` of the frame enlarged to ``out``. At the decode size
+    :func:`make_plan` picks the centre is exactly ``out`` (FFmpeg scaled while decoding)."""
+
+    def op(frame: np.ndarray, _k: int) -> np.ndarray:
+        h, w = frame.shape[:2]
+        cw, ch = min(w, out[0]), min(h, out[1])
+        if (w, h) != _crop_size(out, 1.0 - keep):  # decoded at another size: take the centre
+            cw, ch = max(2, round(w * keep)), max(2, round(h * keep))
+        x0, y0 = (w - cw) // 2, (h - ch) // 2
+        return resize(np.ascontiguousarray(frame[y0 : y0 + ch, x0 : x0 + cw]), out)
+
+    return op
+
+
+def _centre_op(out: Size) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The frame centred on a black ``out`` canvas (a vertical clip in a landscape one)."""
+    W, H = out
+
+    def op(frame: np.ndarray, _k: int) -> np.ndarray:
+        h, w = frame.shape[:2]
+        if (w, h) == (W, H):
+            return frame
+        if w > W or h > H:
+            s = min(W / w, H / h)
+            frame = resize(frame, (even_size(w * s), even_size(h * s)))
+            h, w = frame.shape[:2]
+        canvas = np.zeros((H, W, 3), dtype=np.uint8)
+        x0, y0 = (W - w) // 2, (H - h) // 2
+        canvas[y0 : y0 + h, x0 : x0 + w] = frame
+        return canvas
+
+    return op
+
+
 def _vertical_op(p: Mapping[str, Any], band: Size) -> Callable[[np.ndarray, int], np.ndarray]:
-    """The film in a middle band; above and below, black or a blurred, darkened enlargement."""
+    """The Shorts/Reels layout: the film in a middle band; above and below, black or a blurred
+    copy of the same frame scaled to fill the canvas (centred), its brightness times
+    ``darken`` (1.0: not darkened)."""
     W, H = int(p["width"]), int(p["height"])
     bw, bh = band
     x0, y0 = (W - bw) // 2, (H - bh) // 2
@@ -270,10 +307,15 @@ def make_plan(
         film = _pip_geometry(params["pip"], canvas)[0]
     else:
         film = canvas
-    decode = _crop_size(film, float(params["crop"]["fraction"])) if "crop" in names else film
+    # a zoom keeps the centre of what the crop kept: both are slices of the decoded frame
+    keep = float(params["zoom"]["keep"]) if "zoom" in names else 1.0
+    zoomed = _crop_size(film, 1.0 - keep) if "zoom" in names else film
+    decode = _crop_size(zoomed, float(params["crop"]["fraction"])) if "crop" in names else zoomed
     ops: list[Callable[[np.ndarray, int], np.ndarray]] = []
     if "crop" in names:
-        ops.append(_crop_op(params["crop"], film))
+        ops.append(_crop_op(params["crop"], zoomed))
+    if "zoom" in names:
+        ops.append(_zoom_op(keep, film))
     if "hflip" in names:
         ops.append(lambda f, _k: np.ascontiguousarray(f[:, ::-1]))
     if "colour" in names:
@@ -298,6 +340,39 @@ def make_plan(
         ops=ops,
         needs_background="pip" in names and params["pip"].get("background") == "video",
     )
+
+
+def make_plans(
+    params: Mapping[str, Any],
+    src_size: Size,
+    n_spans: int,
+    *,
+    size: Size | None,
+    background: Callable[[int], np.ndarray] | None,
+) -> list[Plan]:
+    """One plan per span: the same for every span, except in a ``compilation`` (``"spans"`` in
+    ``params``), where each span has its own transform on the shared canvas (the landscape
+    size or ``size``). A vertical span is its own 9:16 layout as tall as the canvas, centred
+    between black bars, as a vertical clip shows in a landscape one."""
+    if "spans" not in params:
+        plan = make_plan(params, src_size, size=size, background=background)
+        return [plan] * n_spans
+    spans = params["spans"]
+    canvas = size if size is not None else landscape_size(*src_size)
+    canvas = (int(canvas[0]), int(canvas[1]))
+    plans = []
+    for span in spans:
+        sp = {**span, "encode": params.get("encode", {})}
+        if "vertical" in span.get("components", ()):
+            inner = (min(canvas[0], even_size(canvas[1] * 9 / 16)), canvas[1])
+            sp["vertical"]["width"], sp["vertical"]["height"] = inner  # kept in the params
+            plan = make_plan(sp, src_size, size=inner, background=None)
+            plan.ops.append(_centre_op(canvas))
+            plan.out_size = canvas
+        else:
+            plan = make_plan(sp, src_size, size=canvas, background=None)
+        plans.append(plan)
+    return plans
 
 
 # --------------------------------------------------------------------------------------------
