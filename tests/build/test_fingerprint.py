@@ -147,7 +147,7 @@ def test_save_load_round_trip_and_determinism(tmp_path, film_frames):
     assert np.array_equal(back.hashes, fp.hashes) and np.array_equal(back.times, fp.times)
     assert np.array_equal(back.valid, fp.valid) and back.params == fp.params
     with np.load(a, allow_pickle=False) as z:  # plain arrays, no pickle needed
-        assert set(z.files) == {"times", "hashes", "valid", "meta"}
+        assert set(z.files) == {"times", "hashes", "valid", "shot_starts", "meta"}
 
 
 def test_cache_hit_and_byte_identical_rerun(tmp_path, sample, monkeypatch):

@@ -5,12 +5,14 @@ import csv
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from tvhighlights.builders.tvhighlights import build_dataset
 
 from tvhighlights.build import BuildConfig
+from tvhighlights.build.pipeline import summary_lines
 from tvhighlights.build.simulate import simulate_derivative
 from tvhighlights.data.references import load_references
 from tvhighlights.errors import BuildError, InvalidArgumentError
@@ -36,6 +38,8 @@ def corpus(tmp_path_factory, sample):
         w.writerow(["clip_id", "path", "title", "platform", "engagement"])
         w.writerow(["trailer", str(sample("bbb_trailer")), "Big Buck Bunny trailer", "yt", 10])
         w.writerow(["flip", "flip.mp4", "Big Buck Bunny funny rabbit scene", "tiktok", 3])
+        # the same re-upload under a title that says nothing of the film: it votes all the same
+        w.writerow(["vague", "flip.mp4", "pasta recipe for two, quick dinner", "tiktok", 2])
         w.writerow(["concert", str(sample("iscc_mp4")), "live concert full set", "yt", 1])
         w.writerow(["broken", "broken.mp4", "Big Buck Bunny best moment", "", ""])
         w.writerow(["gone", "missing.mp4", "Big Buck Bunny", "", ""])
@@ -57,7 +61,21 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
     decisions = {d["clip_id"]: d for d in report["title_filter"]}
     assert not decisions["concert"]["keep"]
     assert decisions["trailer"]["keep"] and decisions["flip"]["keep"]
-    assert report["no_match"] == []
+    assert not decisions["vague"]["keep"]
+    # fingerprints are the evidence: every derivative was matched, the off-topic title of a
+    # confident match is an audit line, not a drop
+    assert report["no_match"] == ["concert"]
+    assert report["matched_off_topic_title"] == ["vague"]
+    assert report["dropped_by_title"] == []
+    status = {d["clip_id"]: d["status"] for d in report["derivatives"]}
+    assert status == {
+        "trailer": "matched",
+        "flip": "matched",
+        "vague": "matched_off_topic_title",
+        "concert": "no_match",
+    }
+    c = report["counts"]
+    assert (c["derivatives"], c["derivatives_voting"], c["unreadable"]) == (5, 3, 1)
 
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
@@ -76,13 +94,13 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
         inner = range(int(np.ceil(start / 2)), int(end // 2))
         assert all(votes[i] >= 1 for i in inner), (start, end, votes[list(inner)])
     assert votes[150:200].sum() == 0  # 300-400 s: nothing reused there
-    assert row["num_derivatives"] == 2
+    assert row["num_derivatives"] == 3
     assert row["video_label"] == 1
     # the test split carries the human (trailer) labels
     test = ds["test"][0]
     assert test["labels"] == load_references("bbb-trailer")[0].labels.tolist()
     matches = load_dataset(str(out), "matches", cache_dir=str(tmp_path / "hf"))["train"]
-    assert set(matches["derivative_id"]) == {"trailer", "flip"}
+    assert set(matches["derivative_id"]) == {"trailer", "flip", "vague"}
     assert any(m["flipped"] for m in matches if m["derivative_id"] == "flip")
 
     # a rerun resumes from the cache and writes byte-identical data
@@ -90,6 +108,20 @@ def test_build_votes_labels_report_and_resume(corpus, tmp_path, monkeypatch):
     build_dataset(root / "sources.csv", root / "derivatives.csv", out, config, show_progress=False)
     assert {p.name: p.read_bytes() for p in (out / "data").iterdir()} == before
     assert sorted(p.name for p in out.parent.iterdir() if p.name.startswith(".")) == []
+    summary = "\n".join(summary_lines(report))
+    assert "matched and voting               3   (of which title off-topic: 1)" in summary
+    assert "vague" in summary
+
+    # gating titles before matching (an explicit option for huge crawls) drops it unmatched
+    gated = build_dataset(
+        root / "sources.csv",
+        root / "derivatives.csv",
+        tmp_path / "gated",
+        replace(config, title_gate="before"),
+        show_progress=False,
+    ).report
+    assert gated["dropped_by_title"] == ["concert", "vague"]
+    assert gated["matched_off_topic_title"] == [] and gated["counts"]["derivatives_voting"] == 2
 
 
 def test_windows_make_rows_with_negatives(corpus, tmp_path):
@@ -163,4 +195,5 @@ def test_derivative_longer_than_every_source_is_reported(tmp_path, sample):
         src, der, tmp_path / "o", BuildConfig(title_filter="none"), show_progress=False
     )
     assert result.report["longer_than_sources"] == ["trailer"]
-    assert result.report["counts"]["derivatives_kept"] == 0
+    assert result.report["counts"]["derivatives_voting"] == 0
+    assert result.report["counts"]["too_long"] == 1

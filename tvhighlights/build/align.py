@@ -90,6 +90,9 @@ class AlignParams:
     max_gap: float = 1.0
     """Seconds of unverified frames that end a run."""
     max_lines: int = 40
+    zoom_stride: int = 2
+    """Zoom columns are looked up on every ``zoom_stride``-th frame only (staggered by
+    column): they seed lines, and verification compares every frame anyway."""
 
 
 def _speeds(p: AlignParams) -> np.ndarray:
@@ -98,8 +101,13 @@ def _speeds(p: AlignParams) -> np.ndarray:
 
 
 def _query_columns(fp: Fingerprint) -> list[int]:
-    """Derivative hash columns to look up: the picture, the inset window, their mirrors."""
-    return [j for j, n in enumerate(fp.variants) if n in ("full", "flip", "inset", "inset_flip")]
+    """Derivative hash columns to look up: the picture, the inset window, the centred zooms,
+    and their mirror images."""
+    return [
+        j
+        for j, n in enumerate(fp.variants)
+        if n in ("full", "flip", "inset", "inset_flip") or n.startswith("zoom")
+    ]
 
 
 def _candidates(
@@ -116,6 +124,8 @@ def _candidates(
         if name.startswith("inset"):  # skip frames whose window is the whole picture
             base = fp.variants.index(name.replace("inset", "full").replace("full_flip", "flip"))
             frames = qf[fp.hashes[qf, col] != fp.hashes[qf, base]]
+        elif name.startswith("zoom"):  # zooms seed lines on every few frames; verify does the rest
+            frames = qf[(qf % p.zoom_stride) == (col % p.zoom_stride)]
         if len(frames) == 0:
             continue
         d, rows = index.search(fp.hashes[frames, col], p.k)
@@ -222,7 +232,8 @@ def _tune_offset(
     for delta in sorted(np.arange(-4, 5) / 8.0, key=abs):
         rows = _rows_at(index, source_id, offset + delta + speed * fp.times[frames])
         kk = np.maximum(rows, 0)
-        d = np.where((rows >= 0) & valid[kk], np.minimum(hamming(h, codes[kk, 0]), cap), cap)
+        near = hamming(h[:, None], codes[kk]).min(axis=1)  # the nearest indexed variant
+        d = np.where((rows >= 0) & valid[kk], np.minimum(near, cap), cap)
         cost = float(d.sum())
         if cost < best_cost - 1e-9:
             best, best_cost = offset + delta, cost
@@ -321,7 +332,7 @@ def align_derivative(
     """
     p = params or AlignParams()
     fp = fingerprint
-    index.check_fingerprint(fp, derivative_id or "derivative")
+    index.check_fingerprint(fp, derivative_id or "derivative", variants=False)
     if len(fp) == 0 or index.ntotal == 0:
         return []
     q, g, s, w = _candidates(fp, index, p)

@@ -61,15 +61,19 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "DEFAULT_FPS",
     "FINGERPRINT_VERSION",
+    "QUERY_ZOOMS",
+    "SOURCE_ZOOMS",
     "Fingerprint",
+    "fingerprint_derivative",
     "fingerprint_frames",
+    "fingerprint_source",
     "fingerprint_video",
     "hamming",
     "load_fingerprint",
     "save_fingerprint",
 ]
 
-FINGERPRINT_VERSION = 2
+FINGERPRINT_VERSION = 3
 """Bumped whenever the hash changes, so old cache files are never reused."""
 
 DEFAULT_FPS = 4.0
@@ -77,6 +81,16 @@ ANALYSIS_SHORT_SIDE = 128
 """Frames are decoded to grey with this many pixels on their short side."""
 DEFAULT_MIN_STD = 6.0
 DEFAULT_CHUNK_SECONDS = 300.0
+SOURCE_ZOOMS: tuple[float, ...] = (0.5,)
+"""Centred zooms hashed on the source side: the middle half of the picture is inside every
+crop that keeps at least 75 % of each side, centred or not, and inside every centred zoom."""
+QUERY_ZOOMS: tuple[float, ...] = tuple(round(0.5 * 1.07**i, 3) for i in range(1, 10))
+"""Centred zooms hashed on a derivative (with their mirror images): a derivative that shows
+the middle ``c`` of the source shows the source's middle half in its own middle ``0.5 / c``.
+Steps of 7 % keep the scale mismatch under 3.5 % (about 5 bits); 0.535-0.919 covers centred
+zooms and crops of 55-93 % (above that the ``full`` column matches)."""
+SHOT_CUT_BITS = 22
+"""Consecutive frames (1/fps apart) whose hashes differ by more than this start a new shot."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -96,6 +110,16 @@ class Fingerprint:
     fps: float
     duration: float
     params: dict[str, Any] = field(default_factory=dict)
+    shot_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))
+    """float64 seconds where shots begin, when the fingerprint was made with ``shots=True``
+    (hard cuts between consecutive frames; the first shot starts at the first frame)."""
+
+    def shots(self) -> list[tuple[float, float]]:
+        """``(start, end)`` seconds of each shot (one shot covering the video when none)."""
+        end = max(self.duration, float(self.times[-1]) + 1 / self.fps if len(self) else 0.0)
+        starts = [float(t) for t in self.shot_starts] or [0.0]
+        starts[0] = min(starts[0], 0.0)
+        return list(zip(starts, [*starts[1:], end], strict=True))
 
     def __post_init__(self) -> None:
         n = len(self.times)
@@ -108,7 +132,8 @@ class Fingerprint:
     @property
     def variants(self) -> list[str]:
         """Column names of :attr:`hashes`: ``full``, ``flip``, ``inset``, ``inset_flip``, then
-        ``zoom0.80``-style names."""
+        ``zoom0.80``-style names (each followed by ``zoom0.80_flip`` when mirrored zooms were
+        asked for)."""
         return list(self.params.get("variants", ["full", "flip"]))
 
     def column(self, name: str) -> np.ndarray:
@@ -127,7 +152,13 @@ class Fingerprint:
         return load_fingerprint(path)
 
 
-def _params(fps: float, zooms: Sequence[float], min_std: float) -> dict[str, Any]:
+def _params(
+    fps: float, zooms: Sequence[float], min_std: float, zoom_flips: bool = False,
+    shots: bool = False,
+) -> dict[str, Any]:  # fmt: skip
+    zoom_names = []
+    for z in zooms:
+        zoom_names += [f"zoom{z:.2f}", f"zoom{z:.2f}_flip"] if zoom_flips else [f"zoom{z:.2f}"]
     return {
         "version": FINGERPRINT_VERSION,
         "hash": "dct-ac64-median",
@@ -135,9 +166,42 @@ def _params(fps: float, zooms: Sequence[float], min_std: float) -> dict[str, Any
         "short_side": ANALYSIS_SHORT_SIDE,
         "hash_side": HASH_SIDE,
         "zooms": [float(z) for z in zooms],
+        "zoom_flips": bool(zoom_flips),
+        "shots": bool(shots),
         "min_std": float(min_std),
-        "variants": ["full", "flip", "inset", "inset_flip", *(f"zoom{z:.2f}" for z in zooms)],
+        "variants": ["full", "flip", "inset", "inset_flip", *zoom_names],
     }
+
+
+def _shot_starts(hashes: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Frame indices where shots begin: a jump of more than SHOT_CUT_BITS between consecutive
+    frames, or from near-uniform frames (a fade) to a picture."""
+    if len(hashes) == 0:
+        return np.zeros(0, np.int64)
+    jump = hamming(hashes[1:], hashes[:-1]) > SHOT_CUT_BITS
+    from_blank = valid[1:] & ~valid[:-1]
+    cuts = np.flatnonzero((jump & valid[1:] & valid[:-1]) | from_blank) + 1
+    return np.concatenate([[0], cuts]).astype(np.int64)
+
+
+def _inset_hashes(
+    frames: np.ndarray, box: tuple[int, int, int, int], full: np.ndarray, starts: np.ndarray
+) -> np.ndarray:
+    """``inset`` / ``inset_flip`` columns: the picture-in-picture window of each shot (of the
+    whole batch for shots too short to tell), a copy of ``full`` / ``flip`` where none."""
+    out = full.copy()
+    whole = inset_box(frames) if len(frames) else None
+    bounds = [*starts.tolist(), len(frames)] if len(starts) else [0, len(frames)]
+    for a, b in itertools.pairwise(bounds):
+        window = inset_box(frames[a:b]) if b - a >= _MIN_SHOT_FRAMES else None
+        window = window or whole
+        if window is not None and tuple(window) != tuple(box):
+            out[a:b], _ = hash_frames(frames[a:b], window)
+    return out
+
+
+_MIN_SHOT_FRAMES = 6
+"""Shots with fewer frames than this take the batch's picture-in-picture window."""
 
 
 def fingerprint_frames(
@@ -149,10 +213,15 @@ def fingerprint_frames(
     zooms: Sequence[float] = (),
     min_std: float = DEFAULT_MIN_STD,
     box: tuple[int, int, int, int] | None = None,
+    zoom_flips: bool = False,
+    shots: bool = False,
 ) -> Fingerprint:
     """Fingerprint frames already in memory (grey ``(m, H, W)`` uint8, or RGB ``(m, H, W, 3)``).
 
-    The content box is found over all the frames given, unless ``box`` is passed.
+    The content box is found over all the frames given, unless ``box`` is passed. With
+    ``shots``, hard cuts are found too (:attr:`Fingerprint.shot_starts`) and the
+    picture-in-picture window is looked for shot by shot, so a compilation whose window
+    moves is hashed right in every shot.
     """
     frames = np.asarray(frames)
     if frames.ndim == 4:
@@ -162,18 +231,18 @@ def fingerprint_frames(
     times = np.asarray(times, dtype=np.float64)
     if box is None:
         box = content_box(frames)
-    hashes, std = hash_frames(frames, box, zooms)
+    hashes, std = hash_frames(frames, box, zooms, zoom_flips=zoom_flips)
     valid = std >= min_std
-    inset = inset_box(frames) if len(frames) else None
-    if inset is not None and tuple(inset) != tuple(box):
-        inner, _ = hash_frames(frames, inset)
-    else:
-        inner = hashes[:, :2]  # no window: the same as the whole picture
+    starts = _shot_starts(hashes[:, 0], valid) if shots else np.zeros(0, np.int64)
+    inner = _inset_hashes(frames, box, hashes[:, :2], starts)
     hashes = np.concatenate([hashes[:, :2], inner, hashes[:, 2:]], axis=1)
-    params = _params(fps, zooms, min_std)
+    params = _params(fps, zooms, min_std, zoom_flips, shots)
     if duration is None:
         duration = float(times[-1] + 1.0 / fps) if len(times) else 0.0
-    return Fingerprint(times, hashes, valid, float(fps), float(duration), params)
+    return Fingerprint(
+        times, hashes, valid, float(fps), float(duration), params, times[starts] if shots else
+        np.zeros(0, np.float64),
+    )  # fmt: skip
 
 
 def _concat(parts: list[Fingerprint], fps: float, duration: float, params: dict) -> Fingerprint:
@@ -189,6 +258,7 @@ def _concat(parts: list[Fingerprint], fps: float, duration: float, params: dict)
         float(fps),
         float(duration),
         params,
+        np.concatenate([p.shot_starts for p in parts]),
     )
 
 
@@ -204,6 +274,7 @@ def save_fingerprint(fp: Fingerprint, path: str | Path) -> Path:
             "times": np.ascontiguousarray(fp.times, dtype=np.float64),
             "hashes": np.ascontiguousarray(fp.hashes, dtype=np.uint64),
             "valid": np.ascontiguousarray(fp.valid, dtype=bool),
+            "shot_starts": np.ascontiguousarray(fp.shot_starts, dtype=np.float64),
             "meta": np.array(json.dumps(meta, sort_keys=True)),
         },
     )
@@ -220,6 +291,7 @@ def load_fingerprint(path: str | Path) -> Fingerprint:
             float(meta["fps"]),
             float(meta["duration"]),
             meta["params"],
+            z["shot_starts"].astype(np.float64),
         )
 
 
@@ -246,6 +318,8 @@ def _fingerprint_chunk(
     min_std: float,
     duration: float,
     bar: tqdm | None,
+    zoom_flips: bool = False,
+    shots: bool = False,
 ) -> Fingerprint:
     times: list[float] = []
     frames: list[np.ndarray] = []
@@ -258,7 +332,7 @@ def _fingerprint_chunk(
     arr = np.stack(frames) if frames else np.zeros((0, h, w), np.uint8)
     return fingerprint_frames(
         np.asarray(times, np.float64), arr, fps=fps, duration=duration, zooms=zooms,
-        min_std=min_std,
+        min_std=min_std, zoom_flips=zoom_flips, shots=shots,
     )  # fmt: skip
 
 
@@ -283,8 +357,13 @@ def fingerprint_video(
     cache_dir: str | Path | None = None,
     chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
     show_progress: bool = False,
+    zoom_flips: bool = False,
+    shots: bool = False,
 ) -> Fingerprint:
     """Fingerprint ``path`` (frames at ``k / fps`` in ``[start, end)``), cached when asked.
+
+    Sources are fingerprinted with ``zooms=SOURCE_ZOOMS``, derivatives (the queries) with
+    ``zooms=QUERY_ZOOMS, zoom_flips=True, shots=True`` (see :func:`fingerprint_frames`).
 
     With ``cache_dir``, the result is stored as ``<sha256 of bytes>-<params digest>.npz``; long
     videos are done in chunks of ``chunk_seconds`` whose partial results are cached too, so an
@@ -297,7 +376,7 @@ def fingerprint_video(
         raise InvalidArgumentError(f"fps must be a positive number, got {fps!r}")
     start = max(0.0, float(start))
     stop = info.duration if end is None else min(float(end), info.duration)
-    params = _params(fps, zooms, min_std)
+    params = _params(fps, zooms, min_std, zoom_flips, shots)
     size = _analysis_size(info.width, info.height)
     if end is not None or start > 0:
         params = {**params, "start": start, "end": stop}
@@ -339,8 +418,9 @@ def fingerprint_video(
                     except (OSError, ValueError, KeyError, zipfile.BadZipFile):
                         logger.warning("%s: unreadable chunk %s; redoing", p, part_path)
             part = _fingerprint_chunk(
-                p, fps, a, b, size, zooms, min_std, info.duration, bar if show_progress else None
-            )
+                p, fps, a, b, size, zooms, min_std, info.duration,
+                bar if show_progress else None, zoom_flips, shots,
+            )  # fmt: skip
             if part_path is not None:
                 save_fingerprint(part, part_path)
             parts.append(part)
@@ -350,3 +430,15 @@ def fingerprint_video(
         for i in range(len(chunks) if len(chunks) > 1 else 0):
             (cache / f"{stem}.part{i:04d}.npz").unlink(missing_ok=True)
     return fp
+
+
+def fingerprint_source(path: str | Path, **kwargs: Any) -> Fingerprint:
+    """A source's fingerprint as the index takes it: :func:`fingerprint_video` with the
+    centred zooms of :data:`SOURCE_ZOOMS`."""
+    return fingerprint_video(path, zooms=SOURCE_ZOOMS, **kwargs)
+
+
+def fingerprint_derivative(path: str | Path, **kwargs: Any) -> Fingerprint:
+    """A derivative's fingerprint as alignment queries it: :func:`fingerprint_video` with the
+    mirrored zooms of :data:`QUERY_ZOOMS` and its shots."""
+    return fingerprint_video(path, zooms=QUERY_ZOOMS, zoom_flips=True, shots=True, **kwargs)

@@ -138,16 +138,17 @@ class HashIndex:
         self.__dict__.pop("_grids", None)
         logger.debug("index: added %s (%d frames, %d rows)", source_id, n, len(codes))
 
-    def check_fingerprint(self, fp: Fingerprint, what: str) -> None:
+    def check_fingerprint(self, fp: Fingerprint, what: str, *, variants: bool = True) -> None:
         """Raise :class:`IndexFileError` naming ``what`` when ``fp`` was made with other
-        parameters than the index's, or lacks one of its variants."""
+        parameters than the index's, or (with ``variants``: a fingerprint to add) lacks one
+        of its variants."""
         mine = {k: v for k, v in self.fp_params.items() if k in ("version", "hash", "fps")}
         theirs = {k: fp.params.get(k) for k in mine}
         if mine and mine != theirs:
             raise IndexFileError(
                 f"{what}: fingerprint parameters {theirs} differ from the index's {mine}"
             )
-        missing = [v for v in self.variants if v not in fp.variants]
+        missing = [v for v in self.variants if v not in fp.variants] if variants else []
         if missing:
             raise IndexFileError(f"{what}: fingerprint lacks the variants {missing}")
 
@@ -296,7 +297,7 @@ def build_index(
     fps = list(fingerprints.items())
     if variants is None:
         first = fps[0][1].variants if fps else ["full"]
-        variants = [v for v in first if v == "full" or v.startswith("zoom")]
+        variants = [v for v in first if v == "full" or (v.startswith("zoom") and "flip" not in v)]
     params = dict(fps[0][1].params) if fps else {}
     index = HashIndex(
         variants=list(variants), fp_params=params, hash_threshold=hash_threshold, nflip=nflip

@@ -33,6 +33,10 @@ _BAND_FRACTION = 0.12
 """An edge row/column whose mean detail is below this fraction of the picture's is a band."""
 _MIN_BAND = 0.03
 """Bands thinner than this fraction of the side are ignored (encoder edge noise)."""
+_BAND_EDGE = 5.0
+"""A sharp band's edge: a row whose median vertical gradient is this many times the median."""
+_BAND_CONTRAST = 0.6
+"""Outside a sharp band, horizontal detail is at most this fraction of the band's."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,11 +136,14 @@ def hash_frames(
     frames: np.ndarray,
     box: tuple[int, int, int, int] | None = None,
     zooms: Sequence[float] = (),
+    *,
+    zoom_flips: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hash grey frames ``(m, H, W)`` uint8 inside ``box``.
 
     Returns ``hashes (m, 2 + len(zooms))`` uint64 — columns: the box, its mirror image, then
-    each centred zoom of the box — and ``std (m,)`` of the 32x32 picture (grey levels), the
+    each centred zoom of the box (with ``zoom_flips``, each zoom followed by its mirror image:
+    ``2 + 2 * len(zooms)`` columns) — and ``std (m,)`` of the 32x32 picture (grey levels), the
     basis of the near-uniform test.
     """
     frames = np.asarray(frames)
@@ -145,7 +152,8 @@ def hash_frames(
     m, h, w = frames.shape
     if box is None:
         box = (0, h, 0, w)
-    out = np.zeros((m, 2 + len(zooms)), dtype=np.uint64)
+    per_zoom = 2 if zoom_flips else 1
+    out = np.zeros((m, 2 + per_zoom * len(zooms)), dtype=np.uint64)
     std = np.zeros(m, dtype=np.float64)
     if m == 0:
         return out, std
@@ -157,10 +165,11 @@ def hash_frames(
             region = frames[i : i + _BATCH, y0:y1, x0:x1].astype(np.float32)
             low[i : i + _BATCH] = a @ region @ b  # low DCT block of the 32x32 resample
         coefs = low[:, _ROWS, _COLS].astype(np.float64)
-        col = j + 1 if j else 0
+        col = 2 + per_zoom * (j - 1) if j else 0
         out[:, col] = _coef_hash(coefs)
+        if j == 0 or zoom_flips:
+            out[:, col + 1] = _coef_hash(coefs * _FLIP_SIGN)
         if j == 0:
-            out[:, 1] = _coef_hash(coefs * _FLIP_SIGN)
             # orthonormal DCT: AC energy of the 32x32 picture = its variance * 32*32
             full = low.astype(np.float64)
             ac = np.sqrt(np.maximum((full**2).sum(axis=(1, 2)) - full[:, 0, 0] ** 2, 0.0))
@@ -212,7 +221,50 @@ def content_box(frames: np.ndarray) -> tuple[int, int, int, int]:
     x0, x1 = _edge_run(gy, _BAND_FRACTION * ref_cols)
     if (y1 - y0) < 0.2 * h or (x1 - x0) < 0.2 * w:
         return 0, h, 0, w
+    # a sharp band over a blurred copy of itself: cut at the band's persistent edges
+    inner = sub[:, y0:y1, x0:x1]
+    by = _sharp_band(inner)
+    bx = _sharp_band(np.ascontiguousarray(inner.transpose(0, 2, 1)))
+    if by is not None:
+        y0, y1 = y0 + by[0], y0 + by[1]
+    if bx is not None:
+        x0, x1 = x0 + bx[0], x0 + bx[1]
     return y0, y1, x0, x1
+
+
+def _sharp_band(frames: np.ndarray) -> tuple[int, int] | None:
+    """``[lo, hi)`` rows of a sharp band over blurred (or darkened, or flat) copies, or None.
+
+    The 9:16 layout of Shorts and Reels puts the film band over a blurred, zoomed copy of the
+    same frame: no black bar, and blurred rows keep too much detail for the bar rule. What
+    gives the band away is its two straight edges, persistent in every frame: rows where the
+    temporal median of the vertical gradient is many times the picture's, with much more
+    horizontal detail between them than outside. ``frames``: ``(m, H, W)`` int16.
+    """
+    m, h, _ = frames.shape
+    if m < 4 or h < 32:
+        return None
+    ev = np.median(np.abs(np.diff(frames, axis=1)), axis=0).mean(axis=1)  # (h-1,)
+    pad = np.pad(ev, 6, mode="edge")
+    local = np.median(np.lib.stride_tricks.sliding_window_view(pad, 13), axis=1)
+    strong = np.flatnonzero(
+        (ev >= max(_BAND_EDGE * float(np.median(ev)), 8.0)) & (ev >= 3.0 * local)
+    )
+    if len(strong) < 2:
+        return None
+    # an edge is the peak of its cluster of strong rows (between rows i and i + 1)
+    peaks = [a + int(np.argmax(ev[a : b + 1])) for a, b in _clusters(strong, gap=2)]
+    detail = np.abs(np.diff(frames, axis=2)).mean(axis=(0, 2))  # (h,)
+    best: tuple[float, int, int] | None = None
+    for top, bottom in itertools.combinations(peaks, 2):
+        lo, hi = top + 1, bottom + 1
+        if hi - lo < 0.2 * h or (lo < 2 and hi > h - 2):
+            continue
+        inside = float(detail[lo:hi].mean())
+        outside = float(np.concatenate([detail[:lo], detail[hi:]]).mean())
+        if outside <= _BAND_CONTRAST * inside and (best is None or inside - outside > best[0]):
+            best = (inside - outside, lo, hi)
+    return None if best is None else (best[1], best[2])
 
 
 def _longest_run(mask: np.ndarray) -> np.ndarray:

@@ -43,6 +43,10 @@ from .voting import (
 logger = logging.getLogger(__name__)
 
 
+TITLE_GATES = ("unmatched", "before")
+"""When the title filter decides: see :attr:`BuildConfig.title_gate`."""
+
+
 @dataclass(frozen=True)
 class BuildConfig:
     """Everything that decides the dataset's content (written into the card)."""
@@ -54,6 +58,14 @@ class BuildConfig:
     """``embedding`` (all-MiniLM-L6-v2), ``llm`` or ``none``."""
     title_threshold: float | None = None
     """Keep a derivative whose title relevance reaches this; None: the filter's default."""
+    title_gate: str = "unmatched"
+    """When titles decide. ``unmatched`` (default): fingerprints are the evidence; every
+    derivative is aligned, a confident match votes whatever its title says (an off-topic
+    title is only an audit line), and the title filter decides whether weaker matches vote.
+    ``before``: drop off-topic titles before any matching, to save compute on huge crawls
+    (an on-topic re-upload with an unhelpful title is then lost)."""
+    confident_match: float = 0.3
+    """A match at or above this confidence votes whatever the derivative's title says."""
     shots: str = "default"
     """Shot detector of :mod:`.shots` (``default`` picks the module's default)."""
     min_confidence: float = 0.0
@@ -77,6 +89,16 @@ class BuildConfig:
                 "title_filter 'llm' needs an LLM backend, and none is configured for the build "
                 "yet (the LLM backends come with stage 2); use 'embedding' or 'none'",
                 param="title_filter",
+            )
+        if self.title_gate not in TITLE_GATES:
+            raise InvalidArgumentError(
+                f"title_gate must be one of {', '.join(TITLE_GATES)}, got {self.title_gate!r}",
+                param="title_gate",
+            )
+        if not 0.0 <= self.confident_match <= 1.0:
+            raise InvalidArgumentError(
+                f"confident_match must be in [0, 1], got {self.confident_match}",
+                param="confident_match",
             )
         if self.shard is not None:
             i, n = self.shard
@@ -108,30 +130,33 @@ def _probe(path: Path) -> tuple[dict[str, Any] | None, str | None]:
 
 
 def _source_fingerprint(args: tuple[Path, Path]) -> Any:
-    from .fingerprint import fingerprint_video
+    from .fingerprint import fingerprint_source
 
     path, cache = args
-    return fingerprint_video(path, cache_dir=cache)
+    return fingerprint_source(path, cache_dir=cache)
 
 
 def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
     """Fingerprint, cut and align one derivative; results cached by the file's content."""
     entry, index_path, cache, shots_method = args
     from .align import align_derivative
-    from .fingerprint import fingerprint_video
+    from .fingerprint import FINGERPRINT_VERSION, fingerprint_derivative
     from .index import load_index
-    from .shots import DEFAULT_METHOD, detect_shots
+    from .shots import detect_shots
 
     try:
         index = load_index(index_path)
-        method = DEFAULT_METHOD if shots_method == "default" else shots_method
-        key = f"{file_digest(entry.path)}-{index.digest()}-{method}"
+        method = "fingerprint" if shots_method == "default" else shots_method
+        key = f"{file_digest(entry.path)}-{index.digest()}-{method}-v{FINGERPRINT_VERSION}"
         cached = cache / "align" / f"{key}.json"
         if cached.exists():
             rows = json.loads(cached.read_text(encoding="utf-8"))
         else:
-            fp = fingerprint_video(entry.path, cache_dir=cache / "fingerprints")
-            shots = [(s.start, s.end) for s in detect_shots(entry.path, method=method)]
+            fp = fingerprint_derivative(entry.path, cache_dir=cache / "fingerprints")
+            if method == "fingerprint":  # the cuts seen in the fingerprint's own frames
+                shots = fp.shots()
+            else:
+                shots = [(s.start, s.end) for s in detect_shots(entry.path, method=method)]
             matches = align_derivative(fp, index, shots=shots, derivative_id=entry.clip_id)
             rows = [m.to_dict() for m in matches]
             with atomic_write(cached) as fh:
@@ -231,9 +256,14 @@ def run_build(
     report["longer_than_sources"] = [d.clip_id for d in too_long]
     derivs = [d for d in derivs if d not in too_long]
 
-    # 2. off-topic titles ------------------------------------------------------------------
+    # 2. titles first only when asked: fingerprints are the evidence -----------------------
     n_derivatives = len(derivs)
-    derivs, report["title_filter"] = _filter_titles(derivs, sources, config)
+    all_derivs = derivs
+    _, decisions = _filter_titles(derivs, sources, config)
+    on_topic = {d["clip_id"]: d["keep"] for d in decisions}
+    report["title_filter"] = decisions
+    if config.title_gate == "before":
+        derivs = [d for d in derivs if on_topic.get(d.clip_id, True)]
 
     # 3-4. fingerprints of the sources -> index ---------------------------------------------
     fps = _run(
@@ -276,12 +306,27 @@ def run_build(
     report["alignment_failed"] = failed
     report["no_match"] = unmatched
 
-    # 7. votes -> labels -> rows -------------------------------------------------------------
+    # 7. who votes: a confident match whatever the title; a weaker one with an on-topic title
+    best = {d.clip_id: 0.0 for d in derivs}
+    for m in matches:
+        best[m["derivative_id"]] = max(best[m["derivative_id"]], m["confidence"])
+    confident = {c for c, conf in best.items() if conf >= config.confident_match}
+    voters = {c for c, b in best.items() if b > 0 and (c in confident or on_topic.get(c, True))}
+    report["matched_off_topic_title"] = sorted(c for c in confident if not on_topic.get(c, True))
+    report["dropped_by_title"] = sorted(
+        {d.clip_id for d in all_derivs if d.clip_id not in best}
+        | {c for c in best if best[c] > 0 and c not in voters}
+    )
+    report["derivatives"] = _derivative_lines(
+        all_derivs, by_status(report, voters), best, {d["clip_id"]: d for d in decisions}
+    )
+
+    # 8. votes -> labels -> rows -------------------------------------------------------------
     durations = {s.video_id: infos[f"source:{s.video_id}"]["duration"] for s in sources}
     voting = [
         _Vote(*(m[f] for f in _Vote._fields))
         for m in matches
-        if m["confidence"] >= config.min_confidence
+        if m["confidence"] >= config.min_confidence and m["derivative_id"] in voters
     ]
     coverage = derivative_coverage(voting, durations, min_overlap=config.rule.min_overlap)
     votes = votes_from_coverage(coverage, durations)
@@ -297,8 +342,16 @@ def run_build(
 
     report["counts"] = {
         "sources": len(sources),
-        "derivatives": n_derivatives + len(too_long),
-        "derivatives_kept": len(derivs),
+        "derivatives": n_derivatives + len(too_long) + sum(
+            u["kind"] == "derivative" for u in unreadable
+        ),
+        "derivatives_voting": len(voters),
+        "matched_off_topic_title": len(report["matched_off_topic_title"]),
+        "dropped_by_title": len(report["dropped_by_title"]),
+        "no_match": len(unmatched),
+        "unreadable": sum(u["kind"] == "derivative" for u in unreadable),
+        "too_long": len(too_long),
+        "alignment_failed": len(failed),
         "matches": len(matches),
         "rows": {k: len(v) for k, v in splits.items()},
         "positive_clips": int(sum(int(np.sum(t[2])) for t in timelines)),
@@ -402,7 +455,7 @@ def _filter_titles(
     best: list[Any] = [None] * len(derivs)
     best_source: list[str] = [""] * len(derivs)
     for s in sources:
-        for i, dec in enumerate(filt.decide(titles, s.title, s.genre)):
+        for i, dec in enumerate(filt.decide(titles, s.context())):
             if best[i] is None or dec.score > best[i].score:
                 best[i], best_source[i] = dec, s.video_id
     decisions = [
@@ -418,3 +471,81 @@ def _filter_titles(
     ]
     kept = [d for d, b in zip(derivs, best, strict=True) if b.keep]
     return kept, decisions
+
+
+STATUSES = (
+    "matched",
+    "matched_off_topic_title",
+    "dropped_by_title",
+    "no_match",
+    "alignment_failed",
+    "unreadable",
+    "too_long",
+)
+"""What became of a derivative, as the build report says it (one status each)."""
+
+
+def by_status(report: dict[str, Any], voters: set[str]) -> dict[str, str]:
+    """``{clip_id: status}`` from the report's lists (see :data:`STATUSES`)."""
+    status = {c: "matched" for c in voters}
+    for c in report["matched_off_topic_title"]:
+        status[c] = "matched_off_topic_title"
+    for c in report["dropped_by_title"]:
+        status[c] = "dropped_by_title"
+    for c in report["no_match"]:
+        status.setdefault(c, "no_match")
+    for f in report["alignment_failed"]:
+        status[f["id"]] = "alignment_failed"
+    for u in report["unreadable"]:
+        if u["kind"] == "derivative":
+            status[u["id"]] = "unreadable"
+    for c in report["longer_than_sources"]:
+        status[c] = "too_long"
+    return status
+
+
+def _derivative_lines(
+    derivs: list[DerivativeEntry],
+    status: dict[str, str],
+    best: dict[str, float],
+    decisions: dict[str, dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """One audit line per derivative that reached matching: status, best match, title."""
+    lines = []
+    for d in derivs:
+        dec = decisions.get(d.clip_id, {})
+        lines.append(
+            {
+                "clip_id": d.clip_id,
+                "status": status.get(d.clip_id, "no_match"),
+                "best_confidence": round(best.get(d.clip_id, 0.0), 4),
+                "title": d.title,
+                "title_score": dec.get("score"),
+                "title_on_topic": dec.get("keep"),
+            }
+        )
+    return lines
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """The build report on one screen: what became of the derivatives, and the labels."""
+    c = report["counts"]
+    lines = [
+        f"sources {c['sources']}, derivatives {c['derivatives']}:",
+        f"  matched and voting          {c['derivatives_voting']:6d}"
+        f"   (of which title off-topic: {c['matched_off_topic_title']})",
+        f"  dropped by title            {c['dropped_by_title']:6d}",
+        f"  no match                    {c['no_match']:6d}",
+        f"  alignment failed            {c['alignment_failed']:6d}",
+        f"  unreadable                  {c['unreadable']:6d}",
+        f"  longer than every source    {c['too_long']:6d}",
+        f"matches {c['matches']}, rows {c['rows']}, highlight clips "
+        f"{c['positive_clips']}/{c['clips']}",
+    ]
+    audit = report.get("matched_off_topic_title") or []
+    if audit:
+        shown = ", ".join(audit[:5]) + (" ..." if len(audit) > 5 else "")
+        lines.append(f"matched with an off-topic title (kept; check the filter): {shown}")
+    if report.get("skipped_rows"):
+        lines.append(f"manifest rows skipped: {len(report['skipped_rows'])}")
+    return lines

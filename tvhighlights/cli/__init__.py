@@ -37,6 +37,7 @@ for _name, _command in (
 
 FLAGS = {
     "batch_size": "--batch-size",
+    "confident_match": "--confident-match",
     "device": "--device",
     "dtype": "--dtype",
     "extractors": "--extractors",
@@ -50,6 +51,7 @@ FLAGS = {
     "shard": "--shard",
     "sources": "--sources",
     "title_filter": "--title-filter",
+    "title_gate": "--title-gate",
     "top_n": "--top-n",
     "window": "--window",
 }
