@@ -86,6 +86,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_alignment.py --shots hash,transnet
 	$(BIN)/python benchmarks/bench_features.py --extractors handcrafted,transnet
 	$(BIN)/python benchmarks/bench_model.py
+	$(BIN)/python benchmarks/bench_titles.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

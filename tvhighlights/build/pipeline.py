@@ -342,9 +342,9 @@ def run_build(
 
     report["counts"] = {
         "sources": len(sources),
-        "derivatives": n_derivatives + len(too_long) + sum(
-            u["kind"] == "derivative" for u in unreadable
-        ),
+        "derivatives": n_derivatives
+        + len(too_long)
+        + sum(u["kind"] == "derivative" for u in unreadable),
         "derivatives_voting": len(voters),
         "matched_off_topic_title": len(report["matched_off_topic_title"]),
         "dropped_by_title": len(report["dropped_by_title"]),
