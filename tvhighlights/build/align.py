@@ -35,7 +35,7 @@ from .phash import hamming
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AlignParams", "SpanMatch", "align_derivative"]
+__all__ = ["AlignParams", "SpanMatch", "align_derivative", "candidate_votes"]
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _query_columns(fp: Fingerprint) -> list[int]:
     ]
 
 
-def _candidates(
+def candidate_votes(
     fp: Fingerprint, index: HashIndex, p: AlignParams
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Vote pairs ``(deriv frame, group, source time, weight)``; a group is one (source,
@@ -335,7 +335,7 @@ def align_derivative(
     index.check_fingerprint(fp, derivative_id or "derivative", variants=False)
     if len(fp) == 0 or index.ntotal == 0:
         return []
-    q, g, s, w = _candidates(fp, index, p)
+    q, g, s, w = candidate_votes(fp, index, p)
     ncols = len(fp.variants)
     t = fp.times[q]
     speeds = _speeds(p)
