@@ -72,6 +72,34 @@ def data_files_yaml(config: str, files: Mapping[str, str], *, default: bool = Fa
     return entry
 
 
+def _pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this machine (``True`` when it cannot be told)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would send CTRL_C_EVENT on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: alive, someone else's
+        return True
+    return True
+
+
+def _remove_stale_siblings(out: Path) -> None:
+    """Remove what a killed writer of ``out`` left beside it: the ``.<name>.tmp-<pid>``
+    folder of :func:`write_folder` and the ``.<name>.old-<pid>`` one of
+    :func:`~tvhighlights.fileio.replace_dir`, when that process is gone (a ``kill -9``
+    runs no cleanup; a rerun has another pid)."""
+    prefix = f".{out.name}."
+    for p in out.parent.iterdir():
+        if not p.name.startswith(prefix):
+            continue
+        kind, sep, pid = p.name[len(prefix) :].partition("-")
+        if kind in ("tmp", "old") and sep and pid.isdigit() and not _pid_alive(int(pid)):
+            logger.info("removing %s, left by a build that was killed", p)
+            shutil.rmtree(p, ignore_errors=True)
+
+
 def write_folder(
     out_dir: str | Path,
     tables: Mapping[str, Mapping[str, pa.Table]],
@@ -93,6 +121,7 @@ def write_folder(
     if not any(t.num_rows for splits in tables.values() for t in splits.values()):
         raise InvalidArgumentError(f"{out}: nothing to write: no rows in any split")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_siblings(out)
     tmp = out.parent / f".{out.name}.tmp-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
