@@ -44,13 +44,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
 from tvhighlights.build.align import align_derivative
-from tvhighlights.build.fingerprint import (
-    fingerprint_derivative,
-    fingerprint_source,
-    fingerprint_video,
-    hamming,
-)
+from tvhighlights.build.fingerprint import fingerprint_source, fingerprint_video, hamming
 from tvhighlights.build.index import build_index
+from tvhighlights.build.match import match_derivative
 from tvhighlights.clips import span_overlap
 from tvhighlights.samples import sample_path
 from tvhighlights.video import probe, read_frames
@@ -202,25 +198,30 @@ class Report:
 # Methods: each maps (derivative path) -> predicted (source_id, start, end)
 
 
-def ours(
-    index: Any,
-    shots_method: str | None = None,
-    params: Any = None,
-    fingerprint: Callable[..., Any] = fingerprint_derivative,
-    **fp_kwargs: Any,
-) -> Method:
-    """Our alignment as the build runs it (:func:`fingerprint_derivative`, matches cut at the
-    fingerprint's shots); ``shots_method`` cuts at that detector's shots instead. ``params``
-    (an ``AlignParams``), ``fingerprint`` and ``fp_kwargs`` (its options) make variants."""
+def ours(index: Any, shots_method: str | None = None, **match_kwargs: Any) -> Method:
+    """Our alignment as the build runs it (:func:`match_derivative`: the derivative's
+    fingerprint, matches cut at its shots, the off-centre crop search); ``shots_method`` cuts
+    at that detector's shots instead; ``match_kwargs`` (``params``, ``crop_search``) make
+    variants."""
 
     def run(path: Path) -> list[Pred]:
-        fp = fingerprint(path, **fp_kwargs)
-        shots = fp.shots() if len(fp.shot_starts) else None
+        shots = None
         if shots_method:
             from tvhighlights.build.shots import detect_shots
 
             shots = [(s.start, s.end) for s in detect_shots(path, method=shots_method)]
-        matches = align_derivative(fp, index, shots=shots, params=params)
+        matches = match_derivative(path, index, shots=shots, **match_kwargs)
+        return [(m.source_id, m.source_start, m.source_end) for m in matches]
+
+    return run
+
+
+def ours_v02(index: Any) -> Method:
+    """The query of version 0.2, kept as the loser: no zooms, one PiP window for the whole
+    derivative, no crop search."""
+
+    def run(path: Path) -> list[Pred]:
+        matches = align_derivative(fingerprint_video(path), index)
         return [(m.source_id, m.source_start, m.source_end) for m in matches]
 
     return run
@@ -298,9 +299,10 @@ def build_methods(
 ) -> tuple[dict[str, Method | None], set[str]]:
     """(methods by name, the names that are baselines). Add alignment variants here."""
     methods: dict[str, Method | None] = {
-        "ours (the build's: zooms, sharp band, shot PiP)": ours(index),
-        # the losers stay in the table: the query of version 0.2 (no zooms, one PiP window)
-        "ours, no query zooms (0.2)": ours(index, fingerprint=fingerprint_video),
+        "ours (the build's)": ours(index),
+        # the losers stay in the table
+        "ours without the crop search": ours(index, crop_search=None),
+        "ours, the 0.2 query (no zooms, one PiP window)": ours_v02(index),
     }
     for method in filter(None, args.shots.split(",")):
         methods[f"ours, cut at {method} shots"] = ours(index, method)

@@ -243,3 +243,53 @@ def test_trailer_fingerprint_shape(sample):
     assert np.array_equal(fp.column("inset"), fp.column("full"))  # no inset window here
     assert not fp.valid[0]  # the trailer fades in from black
     assert Path(sample("bbb_trailer")).exists()
+
+
+@pytest.mark.parametrize("darken", [1.0, 0.6])
+def test_sharp_band_over_a_blurred_copy_of_itself(film_frames, darken):
+    """The Shorts layout: the film band centred over a blurred, zoomed (scaled to fill the
+    9:16 frame) copy of the same frame, not darkened (or darkened): the band's two straight
+    edges give it away, and the band hashes like the source."""
+    from PIL import Image, ImageFilter
+
+    _, frames = film_frames
+    src, _ = hash_frames(frames)
+    canvas = []
+    for f in frames:
+        im = Image.fromarray(f)
+        bg = im.resize((406, 228)).crop((139, 0, 267, 228)).filter(ImageFilter.GaussianBlur(6))
+        out = (np.asarray(bg).astype(np.float32) * darken).astype(np.uint8)
+        out[82:154] = np.asarray(im.resize((128, 72)))
+        canvas.append(out)
+    canvas = np.stack(canvas)
+    box = content_box(canvas)
+    assert np.abs(np.array(box) - np.array([82, 154, 0, 128])).max() <= 2
+    fp = fingerprint_frames(np.arange(len(canvas)) / 4, canvas)
+    assert np.median(hamming(fp.column("full"), src[:, 0])) <= 6
+
+
+def test_inset_window_in_a_corner_is_found(film_frames, sample):
+    """Picture-in-picture against two edges of the frame: the frame's borders are its sides."""
+    _, frames = film_frames
+    n = len(frames)
+    _, other = read_frames(sample("iscc_mp4"), 4, size=(228, 128), grey=True, end=n / 4)
+    canvas = other[:n].copy()
+    ys = np.linspace(0, 127, 44).round().astype(int)
+    xs = np.linspace(0, 227, 78).round().astype(int)
+    canvas[:, :44, :78] = frames[:, ys][:, :, xs]
+    box = inset_box(canvas)
+    assert box is not None
+    assert np.abs(np.array(box) - np.array([0, 44, 0, 78])).max() <= 2
+
+
+def test_shots_are_the_hard_cuts_of_the_frames(film_frames, sample):
+    """A hard cut from the film to the concert starts a shot; a fade's first picture too."""
+    _, frames = film_frames
+    _, other = read_frames(sample("iscc_mp4"), 4, size=(228, 128), grey=True, start=20, end=25)
+    black = np.zeros((4, 128, 228), np.uint8)
+    joined = np.concatenate([frames[:20], other[:20], black, frames[40:60]])
+    fp = fingerprint_frames(np.arange(len(joined)) / 4, joined, shots=True)
+    starts = fp.shot_starts.tolist()
+    assert 5.0 in starts and 11.0 in starts and starts[0] == 0.0
+    assert len(starts) <= 6
+    assert fp.shots()[-1][1] == pytest.approx(len(joined) / 4)

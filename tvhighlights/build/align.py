@@ -90,7 +90,7 @@ class AlignParams:
     max_gap: float = 1.0
     """Seconds of unverified frames that end a run."""
     max_lines: int = 40
-    zoom_stride: int = 2
+    zoom_stride: int = 4
     """Zoom columns are looked up on every ``zoom_stride``-th frame only (staggered by
     column): they seed lines, and verification compares every frame anyway."""
 
@@ -102,12 +102,27 @@ def _speeds(p: AlignParams) -> np.ndarray:
 
 def _query_columns(fp: Fingerprint) -> list[int]:
     """Derivative hash columns to look up: the picture, the inset window, the centred zooms,
-    and their mirror images."""
+    the windows of an off-centre crop (:mod:`.crops`), and their mirror images."""
     return [
         j
         for j, n in enumerate(fp.variants)
-        if n in ("full", "flip", "inset", "inset_flip") or n.startswith("zoom")
+        if n in ("full", "flip", "inset", "inset_flip") or n.startswith(("zoom", "crop"))
     ]
+
+
+def _column_kinds(variants: list[str]) -> np.ndarray:
+    """The kind of each column, for the Hough vote: the picture, its mirror, the inset and
+    its mirror, then the plain zooms, the mirrored zooms, each crop window and its mirror."""
+    names = {"full": 0, "flip": 1, "inset": 2, "inset_flip": 3}
+    out = []
+    for v in variants:
+        if v in names:
+            out.append(names[v])
+        elif v.startswith("zoom"):
+            out.append(5 if v.endswith("_flip") else 4)
+        else:  # crop windows: one kind each (their geometries differ)
+            out.append(6 + len(out))
+    return np.asarray(out, np.int64)
 
 
 def candidate_votes(
@@ -141,47 +156,81 @@ def candidate_votes(
     return tuple(np.concatenate(x) for x in zip(*out, strict=True))  # type: ignore[return-value]
 
 
-def _best_line(
-    t: np.ndarray,
-    q: np.ndarray,
-    g: np.ndarray,
-    s: np.ndarray,
-    w: np.ndarray,
-    speeds: np.ndarray,
-    p: AlignParams,
-) -> tuple[float, int, float, float] | None:
-    """Hough peak ``(score, group, speed, offset)`` over the pairs, or None."""
-    if len(t) == 0:
-        return None
-    best: tuple[float, int, float, float] | None = None
-    prior = 1.0 - 0.02 * np.abs(np.log2(speeds))  # ties go to the speed nearest 1
-    for shift in (0.0, 0.5):
-        a = s[None, :] - speeds[:, None] * t[None, :]  # (V, P)
-        b = np.floor(a / p.offset_bin - shift).astype(np.int64)
-        vi = np.broadcast_to(np.arange(len(speeds))[:, None], a.shape)
-        gg = np.broadcast_to(g[None, :], a.shape)
-        qq = np.broadcast_to(q[None, :], a.shape)
-        ww = np.broadcast_to(w[None, :], a.shape)
-        # one vote per (line, derivative frame): keep the heaviest
-        b_min = b.min()
-        key = (vi.astype(np.int64) * (g.max() + 1) + gg) * (b.max() - b_min + 1) + (b - b_min)
-        key, qq, ww = key.ravel(), qq.ravel(), ww.ravel()
-        order = np.lexsort((-ww, qq, key))
-        key, qq, ww = key[order], qq[order], ww[order]
-        first = np.ones(len(key), bool)
-        first[1:] = (key[1:] != key[:-1]) | (qq[1:] != qq[:-1])
-        uk, inv = np.unique(key[first], return_inverse=True)
-        score = np.bincount(inv, weights=ww[first])
-        nb = b.max() - b_min + 1
-        v_of = uk // ((g.max() + 1) * nb)
-        score = score * prior[v_of]
-        j = int(np.argmax(score))
-        if best is None or score[j] > best[0]:
-            rest = uk[j] % ((g.max() + 1) * nb)
-            group, bin_ = int(rest // nb), int(rest % nb) + b_min
-            offset = (bin_ + shift + 0.5) * p.offset_bin
-            best = (float(score[j]), group, float(speeds[v_of[j]]), float(offset))
-    return best
+class _Hough:
+    """The Hough accumulator over (speed, group, offset bin), built once.
+
+    Every vote pair is entered once per speed, in two grids shifted by half a bin; within a
+    cell a derivative frame counts once (its heaviest vote). Spending votes subtracts their
+    entries, so each peak after the first costs a pass over the entries, not a rebuild."""
+
+    def __init__(
+        self,
+        t: np.ndarray,
+        q: np.ndarray,
+        g: np.ndarray,
+        s: np.ndarray,
+        w: np.ndarray,
+        speeds: np.ndarray,
+        p: AlignParams,
+    ) -> None:
+        self.speeds = speeds
+        self.offset_bin = p.offset_bin
+        self.prior = 1.0 - 0.02 * np.abs(np.log2(speeds))  # ties go to the speed nearest 1
+        self.ngroups = int(g.max()) + 1 if len(g) else 1
+        self.tables: list[dict[str, Any]] = []
+        if len(t) == 0:
+            return
+        vote = np.broadcast_to(np.arange(len(t))[None, :], (len(speeds), len(t))).ravel()
+        vi = np.broadcast_to(np.arange(len(speeds))[:, None], (len(speeds), len(t))).ravel()
+        gg, qq, ww = g[vote], q[vote], w[vote]
+        for shift in (0.0, 0.5):
+            a = s[None, :] - speeds[:, None] * t[None, :]  # (V, P)
+            b = np.floor(a / p.offset_bin - shift).astype(np.int64).ravel()
+            b_min = int(b.min())
+            nb = int(b.max()) - b_min + 1
+            key = (vi.astype(np.int64) * self.ngroups + gg) * nb + (b - b_min)
+            order = np.lexsort((-ww, qq, key))
+            k, f = key[order], qq[order]
+            first = np.ones(len(k), bool)
+            first[1:] = (k[1:] != k[:-1]) | (f[1:] != f[:-1])
+            uk, inv = np.unique(k[first], return_inverse=True)
+            entry_w = ww[order][first]
+            self.tables.append(
+                {
+                    "shift": shift,
+                    "b_min": b_min,
+                    "nb": nb,
+                    "keys": uk,
+                    "inv": inv,
+                    "vote": vote[order][first],
+                    "w": entry_w,
+                    "live": np.ones(len(inv), bool),
+                    "score": np.bincount(inv, weights=entry_w, minlength=len(uk)),
+                }
+            )
+
+    def spend(self, dead: np.ndarray) -> None:
+        """Remove the entries of the votes ``dead`` (bool over the vote pairs)."""
+        for tb in self.tables:
+            sel = tb["live"] & dead[tb["vote"]]
+            if sel.any():
+                tb["score"] -= np.bincount(tb["inv"][sel], tb["w"][sel], len(tb["keys"]))
+                tb["live"] &= ~sel
+
+    def peak(self) -> tuple[float, int, float, float] | None:
+        """The strongest line ``(score, group, speed, offset)``, or None."""
+        best: tuple[float, int, float, float] | None = None
+        for tb in self.tables:
+            per = self.ngroups * tb["nb"]
+            v_of = tb["keys"] // per
+            score = tb["score"] * self.prior[v_of]
+            j = int(np.argmax(score))
+            if best is None or score[j] > best[0]:
+                rest = int(tb["keys"][j] % per)
+                group, bin_ = rest // tb["nb"], rest % tb["nb"] + tb["b_min"]
+                offset = (bin_ + tb["shift"] + 0.5) * self.offset_bin
+                best = (float(score[j]), group, float(self.speeds[v_of[j]]), float(offset))
+        return best
 
 
 def _refine(
@@ -335,19 +384,26 @@ def align_derivative(
     index.check_fingerprint(fp, derivative_id or "derivative", variants=False)
     if len(fp) == 0 or index.ntotal == 0:
         return []
-    q, g, s, w = candidate_votes(fp, index, p)
+    q, g_col, s, w = candidate_votes(fp, index, p)
     ncols = len(fp.variants)
+    col_of = g_col % ncols
+    # the Hough vote pools the columns of one kind (all plain zooms, all mirrored ones...):
+    # neighbouring zooms see the same line, and each is looked up on few frames
+    kinds = _column_kinds(fp.variants)
+    nkinds = int(kinds.max()) + 1
+    g = (g_col // ncols) * nkinds + kinds[col_of]
     t = fp.times[q]
     speeds = _speeds(p)
     sids = index.source_ids
     alive = np.ones(len(q), bool)
+    hough = _Hough(t, q, g, s, w, speeds, p)
     # 1. lines: Hough peaks, refined and verified against the source's hash track
     lines: list[tuple[str, bool, float, float, np.ndarray, np.ndarray, np.ndarray]] = []
     for _ in range(p.max_lines):
         if alive.sum() < p.min_hits:
             break
         m = alive
-        peak = _best_line(t[m], q[m], g[m], s[m], w[m], speeds, p)
+        peak = hough.peak()
         if peak is None or peak[0] < p.min_votes:
             break
         _, group, speed, offset = peak
@@ -355,8 +411,16 @@ def align_derivative(
         speed, offset, inl_g = _refine(t[gm], s[gm], w[gm], speed, offset, p)
         inl = np.zeros(len(q), bool)
         inl[np.flatnonzero(gm)[inl_g]] = True
+        if not inl.any():  # the peak's own votes: spend them so the loop moves on
+            cell = np.abs(s - (offset + speed * t)) <= p.offset_bin
+            inl = gm & cell
+            if not inl.any():
+                break
         alive &= ~inl  # the line's votes are spent either way
-        source_id, col = sids[group // ncols], group % ncols
+        hough.spend(inl)
+        # the line is verified with the column of its kind that cast most of its votes
+        source_id = sids[group // nkinds]
+        col = int(np.bincount(col_of[inl], weights=w[inl], minlength=ncols).argmax())
         offset = _tune_offset(
             fp, index, source_id, col, speed, offset, np.unique(q[inl]), p.verify_distance
         )
@@ -374,7 +438,9 @@ def align_derivative(
         strong = np.zeros(len(fp), bool)
         for i, j in runs:
             strong[i : j + 1] = dist[i : j + 1] <= p.verify_distance // 2
-        alive &= ~strong[q]
+        explained = alive & strong[q]
+        alive &= ~explained
+        hough.spend(explained)
     if not lines:
         return []
     # 2. every frame goes to the line that explains it best (ties: the stronger line)

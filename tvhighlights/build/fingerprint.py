@@ -53,7 +53,7 @@ from tqdm import tqdm
 
 from ..errors import InvalidArgumentError
 from ..fileio import file_digest, write_npz
-from ..video import iter_frames, probe
+from ..video import iter_frames, probe, read_frames
 from .phash import HASH_SIDE, content_box, hamming, hash_frames, inset_box
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ __all__ = [
     "QUERY_ZOOMS",
     "SOURCE_ZOOMS",
     "Fingerprint",
+    "decode_analysis_frames",
     "fingerprint_derivative",
     "fingerprint_frames",
     "fingerprint_source",
@@ -73,7 +74,7 @@ __all__ = [
     "save_fingerprint",
 ]
 
-FINGERPRINT_VERSION = 3
+FINGERPRINT_VERSION = 4
 """Bumped whenever the hash changes, so old cache files are never reused."""
 
 DEFAULT_FPS = 4.0
@@ -89,7 +90,7 @@ QUERY_ZOOMS: tuple[float, ...] = tuple(round(0.5 * 1.07**i, 3) for i in range(1,
 the middle ``c`` of the source shows the source's middle half in its own middle ``0.5 / c``.
 Steps of 7 % keep the scale mismatch under 3.5 % (about 5 bits); 0.535-0.919 covers centred
 zooms and crops of 55-93 % (above that the ``full`` column matches)."""
-SHOT_CUT_BITS = 22
+SHOT_CUT_BITS = 26
 """Consecutive frames (1/fps apart) whose hashes differ by more than this start a new shot."""
 
 
@@ -442,3 +443,14 @@ def fingerprint_derivative(path: str | Path, **kwargs: Any) -> Fingerprint:
     """A derivative's fingerprint as alignment queries it: :func:`fingerprint_video` with the
     mirrored zooms of :data:`QUERY_ZOOMS` and its shots."""
     return fingerprint_video(path, zooms=QUERY_ZOOMS, zoom_flips=True, shots=True, **kwargs)
+
+
+def decode_analysis_frames(
+    path: str | Path, fps: float = DEFAULT_FPS, *, start: float = 0.0, end: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The grey frames a fingerprint is computed from: ``(times (n,), frames (n, H, W))`` at
+    ``k / fps``, ANALYSIS_SHORT_SIDE pixels on the short side."""
+    info = probe(path)
+    return read_frames(
+        path, fps, size=_analysis_size(info.width, info.height), grey=True, start=start, end=end
+    )

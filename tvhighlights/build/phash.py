@@ -308,25 +308,40 @@ def inset_box(
     ex = np.median(np.abs(np.diff(sub, axis=2)), axis=0) > edge  # (h, w-1): between columns
     rows = _clusters(np.flatnonzero(_longest_run(ey) >= min_run * w))[:8]
     cols = _clusters(np.flatnonzero(_longest_run(ex.T) >= min_run * h))[:8]
-    if len(rows) < 2 or len(cols) < 2:
+    if not rows or not cols:
         return None
-    ys = sorted({r for c in rows for r in c})
-    xs = sorted({x for c in cols for x in c})
+    edge_ys = {r for c in rows for r in c}
+    edge_xs = {x for c in cols for x in c}
+    # a window with four drawn edges first; else one in a corner or against an edge, which
+    # has the frame's border for a side
+    return _window(ey, ex, sorted(edge_ys), sorted(edge_xs)) or _window(
+        ey, ex, sorted(edge_ys | {-1, h - 1}), sorted(edge_xs | {-1, w - 1})
+    )
+
+
+def _window(
+    ey: np.ndarray, ex: np.ndarray, ys: list[int], xs: list[int]
+) -> tuple[int, int, int, int] | None:
+    """The picture-in-picture window among the rectangles of edge rows ``ys`` and columns
+    ``xs`` (-1 and the last index stand for the frame's borders), or None."""
+    h, w = ex.shape[0], ey.shape[1]
     found: list[tuple[int, tuple[int, int, int, int]]] = []
     for top, bottom in itertools.combinations(ys, 2):
         y0, y1 = top + 1, bottom + 1
-        if y1 - y0 < 8:
+        if y1 - y0 < 8 or (top == -1 and bottom == h - 1):
             continue
         for left, right in itertools.combinations(xs, 2):
             x0, x1 = left + 1, right + 1
             bh, bw = y1 - y0, x1 - x0
+            if left == -1 and right == w - 1:
+                continue
             if bw < 8 or not (0.04 <= bh * bw / (h * w) <= 0.8) or not (1.0 <= bw / bh <= 2.6):
                 continue
             support = min(
-                ey[top, x0:x1].mean(),
-                ey[bottom, x0:x1].mean(),
-                ex[y0:y1, left].mean(),
-                ex[y0:y1, right].mean(),
+                ey[top, x0:x1].mean() if top >= 0 else 1.0,
+                ey[bottom, x0:x1].mean() if bottom < h - 1 else 1.0,
+                ex[y0:y1, left].mean() if left >= 0 else 1.0,
+                ex[y0:y1, right].mean() if right < w - 1 else 1.0,
             )
             if support >= 0.8:
                 found.append((bh * bw, (y0, y1, x0, x1)))

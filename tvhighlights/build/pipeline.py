@@ -1,13 +1,17 @@
 """The build over a corpus: sources + derivatives -> rows of votes and labels, and the report.
 
-The stages, each in its own module: probe every file (:mod:`tvhighlights.video`), drop
-derivatives with off-topic titles (:mod:`.titles`), fingerprint the sources into an index
-(:mod:`.fingerprint`, :mod:`.index`), cut each derivative into shots (:mod:`.shots`) and align
-every shot to the source span it reuses (:mod:`.align`), count one vote per derivative per
-covered clip and turn votes into labels (:mod:`.voting`). Work units (a source's fingerprint,
-a derivative's alignment) are cached by file content, so a rerun, or a rerun after a crash,
-resumes where it stopped. :class:`BuildOutput` holds the result; the dataset folder is
-written from it by :mod:`tvhighlights.builders.tvhighlights`.
+The stages, each in its own module: probe every file (:mod:`tvhighlights.video`), fingerprint
+the sources into an index (:mod:`.fingerprint`, :mod:`.index`), fingerprint each derivative
+(its shots are the hard cuts in those frames, or a detector of :mod:`.shots`) and align it to
+the source spans it reuses (:mod:`.align`). **Fingerprints are the evidence**: a confident
+match votes whatever the derivative's title says; the title filter (:mod:`.titles`, its model
+loading in a thread while the videos decode) decides only whether weaker matches vote, unless
+``title_gate="before"`` drops off-topic titles ahead of matching. Votes (one per derivative
+per covered clip) become labels (:mod:`.voting`). Work units (a source's fingerprint, a
+derivative's alignment) are cached by file content, so a rerun, or a rerun after a crash,
+resumes where it stopped. :class:`BuildOutput` holds the result and the report (every
+derivative's status, :data:`STATUSES`; :func:`summary_lines` puts it on one screen); the
+dataset folder is written from it by :mod:`tvhighlights.builders.tvhighlights`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
@@ -139,9 +143,9 @@ def _source_fingerprint(args: tuple[Path, Path]) -> Any:
 def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
     """Fingerprint, cut and align one derivative; results cached by the file's content."""
     entry, index_path, cache, shots_method = args
-    from .align import align_derivative
-    from .fingerprint import FINGERPRINT_VERSION, fingerprint_derivative
+    from .fingerprint import FINGERPRINT_VERSION
     from .index import load_index
+    from .match import match_derivative
     from .shots import detect_shots
 
     try:
@@ -152,12 +156,16 @@ def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list
         if cached.exists():
             rows = json.loads(cached.read_text(encoding="utf-8"))
         else:
-            fp = fingerprint_derivative(entry.path, cache_dir=cache / "fingerprints")
-            if method == "fingerprint":  # the cuts seen in the fingerprint's own frames
-                shots = fp.shots()
-            else:
+            shots = None  # None: the cuts seen in the fingerprint's own frames
+            if method != "fingerprint":
                 shots = [(s.start, s.end) for s in detect_shots(entry.path, method=method)]
-            matches = align_derivative(fp, index, shots=shots, derivative_id=entry.clip_id)
+            matches = match_derivative(
+                entry.path,
+                index,
+                derivative_id=entry.clip_id,
+                cache_dir=cache / "fingerprints",
+                shots=shots,
+            )
             rows = [m.to_dict() for m in matches]
             with atomic_write(cached) as fh:
                 json.dump(rows, fh)
@@ -202,8 +210,6 @@ def run_build(
 ) -> BuildOutput:
     """Run every stage of the build over the manifests (see the module docstring); work units
     are cached under ``cache_dir``, so a rerun resumes where the last one stopped."""
-    from .index import build_index, save_index
-
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {"tvhighlights": __version__, "config": config.card_dict()}
@@ -259,32 +265,17 @@ def run_build(
     # 2. titles first only when asked: fingerprints are the evidence -----------------------
     n_derivatives = len(derivs)
     all_derivs = derivs
-    _, decisions = _filter_titles(derivs, sources, config)
+    with ThreadPoolExecutor(1) as background:
+        # the title model loads (seconds of imports) while the videos decode
+        titles = background.submit(_filter_titles, derivs, sources, config)
+        if config.title_gate == "before":
+            kept = {d.clip_id for d in titles.result()[0]}
+            derivs = [d for d in derivs if d.clip_id in kept]
+        results = _match(sources, derivs, cache, config, show_progress)
+        decisions = titles.result()[1]
     on_topic = {d["clip_id"]: d["keep"] for d in decisions}
     report["title_filter"] = decisions
-    if config.title_gate == "before":
-        derivs = [d for d in derivs if on_topic.get(d.clip_id, True)]
 
-    # 3-4. fingerprints of the sources -> index ---------------------------------------------
-    fps = _run(
-        _source_fingerprint,
-        [(s.path, cache / "fingerprints") for s in sources],
-        config.num_workers,
-        "fingerprint sources",
-        show_progress,
-    )
-    index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
-    index_path = cache / "index" / index.digest()
-    save_index(index, index_path)
-
-    # 5-6. shots and alignment of each derivative -----------------------------------------------
-    results = _run(
-        _align_one,
-        [(d, index_path, cache, config.shots) for d in derivs],
-        config.num_workers,
-        "align derivatives",
-        show_progress,
-    )
     by_id = {d.clip_id: d for d in derivs}
     matches: list[dict[str, Any]] = []
     failed, unmatched = [], []
@@ -358,6 +349,36 @@ def run_build(
         "clips": int(sum(len(t[1]) for t in timelines)),
     }
     return BuildOutput(splits, matches, report, timelines)
+
+
+def _match(
+    sources: list[SourceEntry],
+    derivs: list[DerivativeEntry],
+    cache: Path,
+    config: BuildConfig,
+    show_progress: bool,
+) -> list[tuple[str, list[dict], str | None]]:
+    """Fingerprint the sources into an index, then cut and align every derivative."""
+    from .index import build_index, save_index
+
+    fps = _run(
+        _source_fingerprint,
+        [(s.path, cache / "fingerprints") for s in sources],
+        config.num_workers,
+        "fingerprint sources",
+        show_progress,
+    )
+    index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
+    index_path = cache / "index" / index.digest()
+    save_index(index, index_path)
+    results = _run(
+        _align_one,
+        [(d, index_path, cache, config.shots) for d in derivs],
+        config.num_workers,
+        "align derivatives",
+        show_progress,
+    )
+    return results
 
 
 class _Vote(NamedTuple):
