@@ -24,7 +24,7 @@ help:
 	@echo "make test        set up .venv, fetch the sample films, run the whole test suite"
 	@echo "make test-fast   the suite without the slow end-to-end tests"
 	@echo "make lint        ruff"
-	@echo "make bench       the benchmarks in benchmarks/"
+	@echo "make bench       the benchmarks in benchmarks/ (the ffmpeg re-uploads need apt's ffmpeg)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -83,7 +83,8 @@ bench: samples
 	$(BIN)/python benchmarks/bench_fingerprint.py
 	$(BIN)/python benchmarks/bench_index.py
 	$(BIN)/python benchmarks/bench_shots.py
-	$(BIN)/python benchmarks/bench_alignment.py --shots hash,transnet
+	$(BIN)/python benchmarks/bench_alignment.py --per-family 2 --shots hash,transnet
+	$(BIN)/python benchmarks/bench_build.py
 	$(BIN)/python benchmarks/bench_features.py --extractors handcrafted,transnet
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_titles.py

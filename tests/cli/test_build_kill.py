@@ -138,6 +138,9 @@ def test_build_killed_then_rerun_is_byte_identical(corpus, tmp_path):
     # the reference: one build, never interrupted
     ref_seconds = _run_to_end(_command(corpus, ref, ref_cache), tmp_path / "ref.log")
     assert (ref / "README.md").is_file()
+    # it ends with the report on one screen: every derivative's fate
+    printed = (tmp_path / "ref.log").read_text(errors="replace")
+    assert "matched and voting" in printed and "no match" in printed
     cmd = _command(corpus, out, cache)
 
     # killed while fingerprinting the film: its first chunk is cached, the second is not

@@ -4,10 +4,10 @@ Choices, and the measurements behind them (``benchmarks/bench_fingerprint.py`` a
 ``benchmarks/bench_alignment.py`` rerun them):
 
 * **Hash**: the 64-bit DCT pHash of :mod:`.phash` (and its mirror image, for one sign change).
-  Fingerprinting the 596-s film costs 1.02x a bare PyAV decode of it
-  (``benchmarks/bench_fingerprint.py``). On the real trailer, frames of the reused spans lie
-  at a median 0-2 bits from their source frame (6 for the 0.5x sepia span, 24-28 inside
-  crossfades), random pairs at 32.
+  Fingerprinting costs about a bare PyAV decode of the same file, as a source and as a
+  derivative (``benchmarks/bench_fingerprint.py``). On the real trailer, frames of the reused
+  spans lie at a median 0-2 bits from their source frame (6 for the 0.5x sepia span, 24-28
+  inside crossfades), random pairs at 32.
 * **4 frames per second**, on :mod:`tvhighlights.video`'s absolute grid ``k / 4``: a 2-second
   clip gets 8 frames, enough for the temporal vote to see a reused span of 1.5 s, and the
   source and a derivative sampled out of phase differ by at most 1/8 s of motion. More frames
@@ -15,15 +15,21 @@ Choices, and the measurements behind them (``benchmarks/bench_fingerprint.py`` a
 * **Preprocessing**: decoded straight to grey at 128 pixels on the short side (FFmpeg's
   scaler does it, one reused scaler), then per chunk of the video the *content box* is found:
   rows (columns) at the edges whose horizontal (vertical) detail is below 12 % of the
-  picture's are black bars or blurred/darkened bands (letterbox, pillarbox, the blurred
-  copies above and below a 9:16 re-upload's film band) and are cropped away, so the film band
-  hashes like the source (simulated vertical re-uploads: clip recall 0.98, precision 1.0).
-  A picture-in-picture window leaves straight edges that persist in every frame; when found
-  (:func:`inset_box`), the window is hashed too (``inset`` / ``inset_flip`` columns; copies
-  of ``full`` / ``flip`` otherwise), which took simulated PiP re-uploads from recall 0.0 to
-  1.0. Optional ``zooms`` hash centred crops of the box (for sources, to catch centred zooms;
-  off-centre crops of 10-25 % put the hash 14-30 bits away whatever the zoom, measured on
-  the film, so they are not on by default).
+  picture's are black bars or darkened bands and are cropped away, and the sharp band of a
+  9:16 layout over a blurred copy of itself is cut at its two persistent edges
+  (:func:`~.phash.content_box`), so the film band hashes like the source.
+  A picture-in-picture window leaves straight edges that persist in every frame (the frame's
+  border stands in for a side against it); when found (:func:`~.phash.inset_box`), shot by
+  shot with ``shots=True``, the window is hashed too (``inset`` / ``inset_flip`` columns;
+  copies of ``full`` / ``flip`` otherwise).
+* **Zooms**: sources hash their centred half too (:data:`SOURCE_ZOOMS`, the second indexed
+  column), derivatives 9 centred zooms and their mirror images (:data:`QUERY_ZOOMS`): a
+  derivative showing the middle ``c`` of the source shows the source's middle half in its own
+  middle ``0.5 / c``. Off-centre crops are left to :mod:`.crops`. The alignment benchmark
+  keeps the query without zooms in its table (centre crop 70 %: recall 0.00 -> 1.00).
+* **Shots** (``shots=True``, derivatives): a hash jump of more than SHOT_CUT_BITS between
+  consecutive frames, or a picture after near-uniform frames, starts a shot; the build cuts
+  its matches there, so a derivative is decoded once.
 * **Near-uniform frames are flagged invalid** (black fades, flat title cards): their 32x32
   picture has a standard deviation (its AC energy) below ``min_std`` = 6 grey levels.
   Their hashes are still stored, but matching ignores them; they hash alike and would match
@@ -43,7 +49,7 @@ import json
 import logging
 import math
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +80,7 @@ __all__ = [
     "save_fingerprint",
 ]
 
-FINGERPRINT_VERSION = 4
+FINGERPRINT_VERSION = 5
 """Bumped whenever the hash changes, so old cache files are never reused."""
 
 DEFAULT_FPS = 4.0
@@ -90,6 +96,8 @@ QUERY_ZOOMS: tuple[float, ...] = tuple(round(0.5 * 1.07**i, 3) for i in range(1,
 the middle ``c`` of the source shows the source's middle half in its own middle ``0.5 / c``.
 Steps of 7 % keep the scale mismatch under 3.5 % (about 5 bits); 0.535-0.919 covers centred
 zooms and crops of 55-93 % (above that the ``full`` column matches)."""
+FramesCallback = Callable[[np.ndarray, np.ndarray], None]
+"""``(times (n,), grey frames (n, H, W))`` of one decoded chunk."""
 SHOT_CUT_BITS = 26
 """Consecutive frames (1/fps apart) whose hashes differ by more than this start a new shot."""
 
@@ -192,10 +200,10 @@ def _inset_hashes(
     whole batch for shots too short to tell), a copy of ``full`` / ``flip`` where none."""
     out = full.copy()
     whole = inset_box(frames) if len(frames) else None
-    bounds = [*starts.tolist(), len(frames)] if len(starts) else [0, len(frames)]
+    bounds = [*starts.tolist(), len(frames)] if len(starts) > 1 else [0, len(frames)]
     for a, b in itertools.pairwise(bounds):
-        window = inset_box(frames[a:b]) if b - a >= _MIN_SHOT_FRAMES else None
-        window = window or whole
+        per_shot = len(bounds) > 2 and b - a >= _MIN_SHOT_FRAMES
+        window = (inset_box(frames[a:b]) if per_shot else None) or whole
         if window is not None and tuple(window) != tuple(box):
             out[a:b], _ = hash_frames(frames[a:b], window)
     return out
@@ -321,6 +329,7 @@ def _fingerprint_chunk(
     bar: tqdm | None,
     zoom_flips: bool = False,
     shots: bool = False,
+    on_frames: FramesCallback | None = None,
 ) -> Fingerprint:
     times: list[float] = []
     frames: list[np.ndarray] = []
@@ -331,6 +340,8 @@ def _fingerprint_chunk(
             bar.update(1)
     w, h = size
     arr = np.stack(frames) if frames else np.zeros((0, h, w), np.uint8)
+    if on_frames is not None:
+        on_frames(np.asarray(times, np.float64), arr)
     return fingerprint_frames(
         np.asarray(times, np.float64), arr, fps=fps, duration=duration, zooms=zooms,
         min_std=min_std, zoom_flips=zoom_flips, shots=shots,
@@ -360,8 +371,13 @@ def fingerprint_video(
     show_progress: bool = False,
     zoom_flips: bool = False,
     shots: bool = False,
+    on_frames: FramesCallback | None = None,
 ) -> Fingerprint:
     """Fingerprint ``path`` (frames at ``k / fps`` in ``[start, end)``), cached when asked.
+
+    ``on_frames(times, frames)`` is called with the grey frames of each chunk it decodes (not
+    for what the cache gave), for a caller that needs them too and would rather not decode
+    twice.
 
     Sources are fingerprinted with ``zooms=SOURCE_ZOOMS``, derivatives (the queries) with
     ``zooms=QUERY_ZOOMS, zoom_flips=True, shots=True`` (see :func:`fingerprint_frames`).
@@ -420,7 +436,7 @@ def fingerprint_video(
                         logger.warning("%s: unreadable chunk %s; redoing", p, part_path)
             part = _fingerprint_chunk(
                 p, fps, a, b, size, zooms, min_std, info.duration,
-                bar if show_progress else None, zoom_flips, shots,
+                bar if show_progress else None, zoom_flips, shots, on_frames,
             )  # fmt: skip
             if part_path is not None:
                 save_fingerprint(part, part_path)

@@ -2,12 +2,15 @@
 
 :class:`HashIndex` holds every valid source frame hash (and its zoom variants, if any) in a
 FAISS binary index, with a map from row to (source, frame, variant) and each source's whole
-hash track for verification. Below ``hash_threshold`` rows (1 M, ~70 h at 4 fps) it is the
-exact ``IndexBinaryFlat``; above, ``IndexBinaryMultiHash`` (3 tables of 21 bits, 1 flip: every
-code within 5 bits is found for sure, farther ones often), which needs no training and grows
-incrementally. For the 55-s trailer's 428 lookups at 1,000 h of source (14.4 M codes, 2 cores)
-the flat scan takes 25 s, multi-index hashing 0.19 s, and the trailer's spans are still all
-found (``benchmarks/bench_index.py``). Saved as one deterministic ``.npz``
+hash track for verification (two rows per source frame with
+:data:`~.fingerprint.SOURCE_ZOOMS`: the picture and its centred half). Below
+``hash_threshold`` rows (250 k, ~9 h at 4 fps) it is the exact ``IndexBinaryFlat``; above,
+``IndexBinaryMultiHash`` (3 tables of 21 bits, 1 flip: every code within 5 bits is found for
+sure, farther ones often), which needs no training and grows incrementally. A derivative's
+query is ~6 lookups a frame (its picture, mirror, inset and a quarter of its 18 zoom
+columns), so the flat scan stops paying early: at 10 h it takes 0.47 s for the trailer where
+multi-index hashing takes 0.05 s at 100 h, and the trailer's spans are still all found at
+1,000 h (``benchmarks/bench_index.py``). Saved as one deterministic ``.npz``
 (``faiss.serialize_index_binary`` bytes + row map + JSON meta), written atomically.
 """
 
@@ -77,7 +80,7 @@ class HashIndex:
 
     variants: list[str]
     fp_params: dict[str, Any] = field(default_factory=dict)
-    hash_threshold: int = 1_000_000
+    hash_threshold: int = 250_000
     """From this many rows on, multi-index hashing replaces the exact flat scan."""
     nhash: int = 3
     nflip: int = 1
@@ -289,7 +292,7 @@ def build_index(
     fingerprints: Mapping[str, Fingerprint],
     *,
     variants: Sequence[str] | None = None,
-    hash_threshold: int = 1_000_000,
+    hash_threshold: int = 250_000,
     nflip: int = 1,
     show_progress: bool = False,
 ) -> HashIndex:

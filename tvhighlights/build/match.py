@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..video import probe
 from .align import AlignParams, SpanMatch, align_derivative
 from .crops import CropSearch, find_crop_windows, with_windows
 from .fingerprint import Fingerprint, decode_analysis_frames, fingerprint_derivative
@@ -24,6 +25,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["match_derivative", "unexplained_frames"]
 
 DEFAULT_CROP_SEARCH = CropSearch()
+MAX_KEPT_SECONDS = 1200.0
+"""Derivatives up to this long keep their analysis frames (~0.1 MB a second) for the crop
+search; longer ones are decoded again when they need it."""
 MIN_UNEXPLAINED = 8
 """Valid frames (2 s at 4 fps) left unexplained that start a crop search."""
 
@@ -48,7 +52,11 @@ def match_derivative(
 ) -> list[SpanMatch]:
     """The source spans the video at ``path`` reuses. ``shots`` default to the hard cuts in
     its fingerprint; ``crop_search=None`` skips the off-centre crop search."""
-    fp = fingerprint_derivative(path, cache_dir=cache_dir)
+    decoded: list[tuple[np.ndarray, np.ndarray]] = []
+    keep = crop_search is not None and probe(path).duration <= MAX_KEPT_SECONDS
+    fp = fingerprint_derivative(
+        path, cache_dir=cache_dir, on_frames=(lambda t, f: decoded.append((t, f))) if keep else None
+    )
     cuts = shots if shots is not None else fp.shots()
     matches = align_derivative(fp, index, shots=cuts, derivative_id=derivative_id, params=params)
     if crop_search is None:
@@ -56,7 +64,11 @@ def match_derivative(
     left = unexplained_frames(fp, matches)
     if left.sum() < MIN_UNEXPLAINED:
         return matches
-    times, frames = decode_analysis_frames(path, fp.fps)
+    if decoded:  # the frames the fingerprint was just made from
+        times = np.concatenate([t for t, _ in decoded])
+        frames = np.concatenate([f for _, f in decoded])
+    if not decoded or len(times) != len(fp):  # from the cache, or only part of it decoded
+        times, frames = decode_analysis_frames(path, fp.fps)
     if len(times) != len(fp) or not np.allclose(times, fp.times):
         logger.warning("%s: frames differ from the fingerprint's; no crop search", path)
         return matches
