@@ -48,8 +48,9 @@ class CropSearch:
     """Windows handed to alignment."""
 
 
-def crop_windows(box: Box, keeps: tuple[float, ...] = CropSearch.keeps, step: float = 0.025
-                 ) -> list[Box]:  # fmt: skip
+def crop_windows(
+    box: Box, keeps: tuple[float, ...] = CropSearch.keeps, step: float = CropSearch.step
+) -> list[Box]:
     """``(y0, y1, x0, x1)`` windows of ``box`` where the source's centred half would show if
     the derivative were a crop keeping ``c`` of each side, for every ``c`` in ``keeps`` and
     every crop offset on a grid of ``step``."""
@@ -99,10 +100,13 @@ def find_crop_windows(
     codes = np.stack([hash_frames(keys, win)[0][:, :2] for win in wins])  # (n, k, 2)
     d, _ = index.search(codes.ravel(), 1)
     d = d[:, 0].reshape(codes.shape)
-    hits = (d <= p.max_distance).sum(axis=1)  # (n, 2): per window, plain and mirrored
-    best = hits.max(axis=1)
-    mean_d = np.where(d <= p.max_distance, d, 0).sum(axis=1).min(axis=1) / np.maximum(best, 1)
-    order = np.lexsort((mean_d, -best))
+    near = d <= p.max_distance
+    hits = near.sum(axis=1)  # (n, 2): per window, plain and mirrored
+    mean_d = np.where(near, d, 0).sum(axis=1) / np.maximum(hits, 1)
+    flip = np.argmax(hits * 100.0 - mean_d, axis=1)  # the better of the two, per window
+    rows = np.arange(len(wins))
+    best, mean_best = hits[rows, flip], mean_d[rows, flip]
+    order = np.lexsort((mean_best, -best))
     chosen: list[Box] = []
     for i in order:
         if best[i] < p.min_hits or len(chosen) >= p.max_windows:
