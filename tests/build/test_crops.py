@@ -81,7 +81,7 @@ def test_off_centre_crop_aligns_through_the_window_search(index, film, keep, fx,
     plain = align_derivative(fp, index, shots=fp.shots())
     assert _recovered(plain) < 0.2  # the picture and its centred zooms are all too far
     left = unexplained_frames(fp, plain)
-    windows = find_crop_windows(crop, fp.valid, index, left)
+    windows = find_crop_windows(crop, fp, index, left)
     assert windows
     matches = align_derivative(with_windows(fp, crop, windows), index, shots=fp.shots())
     assert _recovered(matches) >= 0.9
@@ -97,7 +97,7 @@ def test_a_still_title_card_gives_no_window(index):
     frames = np.repeat(np.asarray(card)[None], 48, axis=0)
     fp = _query(np.arange(48) / 4, frames)
     assert fp.valid.all()
-    assert find_crop_windows(frames, fp.valid, index, fp.valid) == []
+    assert find_crop_windows(frames, fp, index, fp.valid) == []
 
 
 def test_centred_zoom_aligns_through_the_query_zooms(index, film):

@@ -79,18 +79,19 @@ def crop_windows(
 
 def find_crop_windows(
     frames: np.ndarray,
-    valid: np.ndarray,
+    fp: Fingerprint,
     index: HashIndex,
     unexplained: np.ndarray,
     params: CropSearch | None = None,
 ) -> list[Box]:
-    """Windows of grey ``frames (m, H, W)`` that show the source's centred half, searched on
-    keyframes among the ``unexplained`` valid frames (bool ``(m,)``); best first."""
+    """Windows of grey ``frames (m, H, W)`` (those ``fp`` was made from) that show the
+    source's centred half, searched on keyframes among the ``unexplained`` valid frames
+    (bool ``(m,)``); best first."""
     p = params or CropSearch()
-    idx = np.flatnonzero(unexplained & valid)
+    idx = np.flatnonzero(unexplained & fp.valid)
     if len(idx) < p.min_hits or index.ntotal == 0:
         return []
-    pick = _distinct_keyframes(frames, idx, p.keyframes)
+    pick = _distinct_keyframes(fp.column("full"), idx, p.keyframes)
     if len(pick) < p.min_hits:  # a still picture (a title card) gives one hash, not evidence
         return []
     keys = frames[pick]
@@ -115,19 +116,19 @@ def find_crop_windows(
     return chosen
 
 
-def _distinct_keyframes(frames: np.ndarray, idx: np.ndarray, count: int) -> np.ndarray:
+def _distinct_keyframes(codes: np.ndarray, idx: np.ndarray, count: int) -> np.ndarray:
     """Up to ``count`` frames of ``idx``, spread over them, no two of which look alike (their
-    pHashes within 10 bits): hits on one still picture seen many times are one hit."""
+    pictures' hashes ``codes`` within 10 bits): hits on one still picture seen many times are
+    one hit."""
     pos = np.linspace(0, len(idx) - 1, min(4 * count, len(idx))).round().astype(np.int64)
     spread = np.unique(idx[pos])
-    codes = hash_frames(frames[spread])[0][:, 0]
     kept: list[int] = []
-    for j in range(len(spread)):
+    for j in spread.tolist():
         if all(int(hamming(codes[j], codes[k])) > 10 for k in kept):
             kept.append(j)
     if len(kept) > count:
         kept = [kept[k] for k in np.linspace(0, len(kept) - 1, count).round().astype(np.int64)]
-    return spread[kept]
+    return np.asarray(kept, np.int64)
 
 
 def with_windows(fp: Fingerprint, frames: np.ndarray, windows: list[Box]) -> Fingerprint:

@@ -14,10 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..video import probe
 from .align import AlignParams, SpanMatch, align_derivative
 from .crops import CropSearch, find_crop_windows, with_windows
-from .fingerprint import Fingerprint, decode_analysis_frames, fingerprint_derivative
+from .fingerprint import (
+    DEFAULT_FPS,
+    Fingerprint,
+    decode_analysis_frames,
+    fingerprint_derivative,
+)
 from .index import HashIndex
 
 logger = logging.getLogger(__name__)
@@ -26,8 +30,8 @@ __all__ = ["match_derivative", "unexplained_frames"]
 
 DEFAULT_CROP_SEARCH = CropSearch()
 MAX_KEPT_SECONDS = 1200.0
-"""Derivatives up to this long keep their analysis frames (~0.1 MB a second) for the crop
-search; longer ones are decoded again when they need it."""
+"""Up to this many seconds of a derivative's analysis frames (~0.1 MB a second) are kept from
+its fingerprinting for the crop search; a longer one is decoded again when it needs it."""
 MIN_UNEXPLAINED = 8
 """Valid frames (2 s at 4 fps) left unexplained that start a crop search."""
 
@@ -53,9 +57,13 @@ def match_derivative(
     """The source spans the video at ``path`` reuses. ``shots`` default to the hard cuts in
     its fingerprint; ``crop_search=None`` skips the off-centre crop search."""
     decoded: list[tuple[np.ndarray, np.ndarray]] = []
-    keep = crop_search is not None and probe(path).duration <= MAX_KEPT_SECONDS
+
+    def keep(times: np.ndarray, frames: np.ndarray) -> None:
+        if sum(len(t) for t, _ in decoded) + len(times) <= MAX_KEPT_SECONDS * DEFAULT_FPS:
+            decoded.append((times, frames))
+
     fp = fingerprint_derivative(
-        path, cache_dir=cache_dir, on_frames=(lambda t, f: decoded.append((t, f))) if keep else None
+        path, cache_dir=cache_dir, on_frames=keep if crop_search is not None else None
     )
     cuts = shots if shots is not None else fp.shots()
     matches = align_derivative(fp, index, shots=cuts, derivative_id=derivative_id, params=params)
@@ -67,12 +75,12 @@ def match_derivative(
     if decoded:  # the frames the fingerprint was just made from
         times = np.concatenate([t for t, _ in decoded])
         frames = np.concatenate([f for _, f in decoded])
-    if not decoded or len(times) != len(fp):  # from the cache, or only part of it decoded
+    if not decoded or len(times) != len(fp):  # from the cache, or too long to keep whole
         times, frames = decode_analysis_frames(path, fp.fps)
     if len(times) != len(fp) or not np.allclose(times, fp.times):
         logger.warning("%s: frames differ from the fingerprint's; no crop search", path)
         return matches
-    windows = find_crop_windows(frames, fp.valid, index, left, crop_search)
+    windows = find_crop_windows(frames, fp, index, left, crop_search)
     if not windows:
         return matches
     logger.debug("%s: off-centre crop windows %s", path, windows)

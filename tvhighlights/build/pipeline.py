@@ -309,7 +309,7 @@ def run_build(
         | {c for c in best if best[c] > 0 and c not in voters}
     )
     report["derivatives"] = _derivative_lines(
-        all_derivs, by_status(report, voters), best, {d["clip_id"]: d for d in decisions}
+        all_derivs, _statuses(report, voters), best, {d["clip_id"]: d for d in decisions}
     )
 
     # 8. votes -> labels -> rows -------------------------------------------------------------
@@ -371,14 +371,13 @@ def _match(
     index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
     index_path = cache / "index" / index.digest()
     save_index(index, index_path)
-    results = _run(
+    return _run(
         _align_one,
         [(d, index_path, cache, config.shots) for d in derivs],
         config.num_workers,
         "align derivatives",
         show_progress,
     )
-    return results
 
 
 class _Vote(NamedTuple):
@@ -506,8 +505,9 @@ STATUSES = (
 """What became of a derivative, as the build report says it (one status each)."""
 
 
-def by_status(report: dict[str, Any], voters: set[str]) -> dict[str, str]:
-    """``{clip_id: status}`` from the report's lists (see :data:`STATUSES`)."""
+def _statuses(report: dict[str, Any], voters: set[str]) -> dict[str, str]:
+    """``{clip_id: status}`` of the derivatives that reached matching, from the report's
+    lists (unreadable and too long ones never get there; see :data:`STATUSES`)."""
     status = {c: "matched" for c in voters}
     for c in report["matched_off_topic_title"]:
         status[c] = "matched_off_topic_title"
@@ -517,11 +517,6 @@ def by_status(report: dict[str, Any], voters: set[str]) -> dict[str, str]:
         status.setdefault(c, "no_match")
     for f in report["alignment_failed"]:
         status[f["id"]] = "alignment_failed"
-    for u in report["unreadable"]:
-        if u["kind"] == "derivative":
-            status[u["id"]] = "unreadable"
-    for c in report["longer_than_sources"]:
-        status[c] = "too_long"
     return status
 
 
