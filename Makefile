@@ -17,7 +17,7 @@ export GRADIO_ANALYTICS_ENABLED = False
 export MPLBACKEND = Agg
 export PIP_DISABLE_PIP_VERSION_CHECK = 1
 
-.PHONY: install samples quickstart test test-fast lint bench clean help
+.PHONY: install samples browser quickstart test test-fast lint bench clean help
 
 help:
 	@echo "make quickstart  set up .venv, fetch the sample films, run the main job end to end"
@@ -67,11 +67,17 @@ quickstart: samples
 		--submission $(RUNS)/ltvhd-s1.jsonl --submission $(RUNS)/loudness.jsonl \
 		--submission $(RUNS)/random.jsonl --json $(RUNS)/metrics.json --markdown
 
+# The demo's browser tests drive Debian's chromium through Playwright from PyPI (Playwright's
+# own browser download is never used).
+browser:
+	@command -v chromium >/dev/null 2>&1 || apt-get install -y -qq chromium >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium)
+
 # pytest exits 5 when it collects no test: that is not a failure of the setup.
-test: samples
+test: samples browser
 	$(BIN)/python -m pytest || [ $$? -eq 5 ]
 
-test-fast: samples
+test-fast: samples browser
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install

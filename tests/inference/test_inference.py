@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from media import write_video
 
 from tvhighlights.clips import num_clips
 from tvhighlights.errors import TVHighlightsError, VideoOpenError
@@ -352,30 +352,12 @@ def test_build_extractors_checks_training_keys(caplog):
     assert "differ from those the model was trained on" in caplog.text
 
 
-def _write_video(path: Path, seconds: float, fps: int = 24, size=(64, 48)) -> Path:
-    import av
-
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=fps)
-        vs.width, vs.height = size
-        vs.pix_fmt = "yuv420p"
-        for i in range(round(seconds * fps)):
-            img = np.full((size[1], size[0], 3), (i * 9) % 255, np.uint8)
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for p in vs.encode(frame):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
-    return path
-
-
 def test_video_shorter_than_one_clip_is_a_clear_error(tmp_path, model):
     from tvhighlights.inference import encode_video, predict_video
 
     # a final partial clip counts from 1 s, so 1.0 s is one clip and anything shorter is none
     assert num_clips(1.0) == 1 and num_clips(0.5) == 0
-    short = _write_video(tmp_path / "short.mp4", 0.5)
+    short = write_video(tmp_path / "short.mp4", 0.5)
     with pytest.raises(PredictionError, match=r"short\.mp4.*0\.50 s, shorter than one clip"):
         encode_video(short, model)
     with pytest.raises(PredictionError, match=r"short\.mp4"):

@@ -14,7 +14,7 @@ import sys
 import typer
 
 from ..errors import TVHighlightsError
-from . import build, evaluate, features, predict, samples, train
+from . import build, demo, evaluate, features, predict, samples, train
 from ._app import app
 
 __all__ = ["FLAGS", "app", "main"]
@@ -32,6 +32,7 @@ for _name, _command in (
     ("train", train.train_cmd),
     ("predict", predict.predict_cmd),
     ("baselines", evaluate.baselines_cmd),
+    ("demo", demo.demo_cmd),
 ):
     app.command(_name)(_command)
 
@@ -44,6 +45,10 @@ FLAGS = {
     "clip.model": "--clip-model",
     "motion.model": "--motion-model",
     "audio.model": "--audio-model",
+    "max_duration": "--max-duration",
+    "max_file_size": "--max-file-size",
+    "max_queue": "--queue-size",
+    "concurrency_limit": "--concurrency",
     "min_seconds": "--min-seconds",
     "name": "NAME",
     "num_workers": "--num-workers",
@@ -53,6 +58,7 @@ FLAGS = {
     "title_filter": "--title-filter",
     "title_gate": "--title-gate",
     "top_n": "--top-n",
+    "reel_seconds": "--reel-seconds",
     "window": "--window",
 }
 """Library parameter (``TVHighlightsError.param``) -> the command-line flag that sets it."""

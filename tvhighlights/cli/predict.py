@@ -31,6 +31,10 @@ def predict_cmd(
     ] = None,
     top_n: Annotated[int, typer.Option(help="Spans kept, best first.")] = 5,
     min_seconds: Annotated[float, typer.Option(help="Shortest span kept.")] = 2.0,
+    reel_seconds: Annotated[
+        float | None,
+        typer.Option(help="Longest reel: best spans first, the last one trimmed (default: all)."),
+    ] = None,
     device: Annotated[str, typer.Option(help="cpu or cuda.")] = "cpu",
 ) -> None:
     """Score every 2-second clip of videos and cut highlight spans, a plot and a reel."""
@@ -47,6 +51,7 @@ def predict_cmd(
         threshold=threshold,
         top_n=top_n,
         min_seconds=min_seconds,
+        reel_seconds=reel_seconds,
         device=device,
         show_progress=show_progress(),
     )

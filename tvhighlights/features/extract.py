@@ -16,7 +16,7 @@ import logging
 import multiprocessing as mp
 import queue as queue_module
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -493,17 +493,21 @@ def extract_video(
     extractors: Sequence[FeatureExtractor],
     *,
     show_progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of one video without a store (what prediction needs).
 
     Returns ``{"visual": (n, Dv), "audio": (n, Da), "audio_mask": (n,)}`` with the extractors'
     outputs concatenated in the given order, exactly as :func:`load_features` returns them.
+    ``progress(done, total)`` is called with clip counts as batches finish (a web page's
+    progress bar; ``show_progress`` is the terminal's).
     """
     info = probe(path)  # VideoOpenError naming the file when unreadable
     views, mapping, rates = _plan_views(extractors)
     report = ExtractReport()
     chunk = max(e.batch_size for e in extractors)
     state = _FileState(info, extractors)
+    done = 0
     with tqdm(total=state.num_clips, unit="clip", disable=not show_progress) as bar:
         for event in _events([(0, str(path))], views, rates, chunk, 0, report):
             if event[0] == "error":
@@ -511,6 +515,9 @@ def extract_video(
             if event[0] == "clips":
                 state.add(event[2], mapping, report)
                 bar.update(len(event[2]))
+                done += len(event[2])
+                if progress is not None:
+                    progress(done, state.num_clips)
     parts: dict[str, list[np.ndarray]] = {}
     for ext in extractors:
         for modality, arr in state.arrays(ext).items():

@@ -21,9 +21,9 @@ from __future__ import annotations
 from ..errors import PredictionError
 from .model import build_extractors, encode_video, load_model, predict
 from .outputs import Prediction, output_path, prediction_to_submission_row, write_prediction
-from .pipeline import predict_video, predict_videos
+from .pipeline import ScoredVideo, predict_video, predict_videos, score_video
 from .plots import plot_highlight_scores
-from .reel import DEFAULT_FADE, write_reel
+from .reel import DEFAULT_FADE, reel_spans, write_reel
 from .spans import HighlightSpan, check_span_options, default_threshold, highlight_spans
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "HighlightSpan",
     "Prediction",
     "PredictionError",
+    "ScoredVideo",
     "build_extractors",
     "check_span_options",
     "default_threshold",
@@ -43,6 +44,8 @@ __all__ = [
     "predict_video",
     "predict_videos",
     "prediction_to_submission_row",
+    "reel_spans",
+    "score_video",
     "write_prediction",
     "write_reel",
 ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,14 +153,17 @@ def encode_video(
     device: str = "cpu",
     batch_size: int | None = None,
     show_progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of one video with the model's own extractors (one decode for all of them).
 
     Returns ``{"visual": (n, Dv), "audio": (n, Da), "audio_mask": (n,)}``. A video shorter
     than one clip of the grid has nothing to score: :class:`PredictionError` naming the file.
+    ``progress(done, total)`` receives clip counts as they are encoded.
     """
     extractors = build_extractors(model_or_config, device=device, batch_size=batch_size)
-    feats = extract_video(path, extractors, show_progress=show_progress)  # probes and decodes once
+    # probes and decodes once
+    feats = extract_video(path, extractors, show_progress=show_progress, progress=progress)
     if len(feats["audio_mask"]) == 0:
         raise PredictionError(
             f"{path}: the video lasts {probe(path).duration:.2f} s, shorter than one clip: "

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from ..clips import CLIP_SECONDS
-from ..video import probe
+from ..video import VideoInfo, probe
 from .model import encode_video, load_model, model_device, predict
 from .outputs import Prediction, output_path, write_prediction
 from .plots import plot_highlight_scores
-from .reel import write_reel
+from .reel import reel_spans, write_reel
 from .spans import check_span_options, default_threshold, highlight_spans
 
 if TYPE_CHECKING:
@@ -21,7 +24,50 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["predict_video", "predict_videos"]
+__all__ = ["ScoredVideo", "predict_video", "predict_videos", "score_video"]
+
+
+@dataclass
+class ScoredVideo:
+    """One video's clip scores and what was learnt about the file on the way."""
+
+    info: VideoInfo
+    scores: np.ndarray
+    """float32 ``(num_clips,)`` in [0, 1]."""
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds: ``encode`` (decode + features), ``predict`` (the model)."""
+
+
+def score_video(
+    path: str | Path,
+    model: LTVHDModel,
+    *,
+    device: str | None = None,
+    batch_size: int | None = None,
+    show_progress: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> ScoredVideo:
+    """Probe, encode (one decode, the model's extractors) and score one video: the expensive
+    part of prediction, which the demo caches and re-ranks without redoing.
+
+    ``progress(done, total)`` receives clip counts while the video is encoded.
+    """
+    device = device or str(model_device(model))
+    info = probe(path)
+    t = time.perf_counter()
+    feats = encode_video(
+        path,
+        model,
+        device=device,
+        batch_size=batch_size,
+        show_progress=show_progress,
+        progress=progress,
+    )
+    timings = {"encode": time.perf_counter() - t}
+    t = time.perf_counter()
+    scores = predict(model, feats)
+    timings["predict"] = time.perf_counter() - t
+    return ScoredVideo(info=info, scores=scores, timings=timings)
 
 
 def predict_video(
@@ -37,6 +83,7 @@ def predict_video(
     min_seconds: float = CLIP_SECONDS,
     merge_gap: float = 0.0,
     fade: float | None = None,
+    reel_seconds: float | None = None,
     device: str | None = None,
     batch_size: int | None = None,
     show_progress: bool = False,
@@ -48,11 +95,13 @@ def predict_video(
     (:func:`highlight_spans` with ``threshold``, ``min_seconds``, ``top_n``, ``merge_gap``)
     and writes what is asked: ``out_json`` (:func:`write_prediction`), ``plot`` (PNG of the
     scores with the spans shaded), ``reel`` (mp4 of the spans in time order,
-    :func:`tvhighlights.inference.reel.write_reel`; ``fade`` seconds, its default when ``None``).
-    ``video_id`` defaults to the file's stem. ``device`` runs the extractors and the model
+    :func:`tvhighlights.inference.reel.write_reel`; ``fade`` seconds, its default when ``None``;
+    at most ``reel_seconds`` long, :func:`~.reel.reel_spans`). ``video_id`` defaults to the
+    file's stem. ``device`` runs the extractors and the model
     there (default: where a loaded model already is; CPU for one loaded here).
     """
     check_span_options(top_n=top_n, min_seconds=min_seconds, merge_gap=merge_gap)
+    reel_spans([], reel_seconds)  # checks the length before any decoding
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     if not hasattr(model, "config"):
@@ -60,19 +109,11 @@ def predict_video(
         timings["load"] = time.perf_counter() - t0
     elif device is not None:
         model.to(device)
-    device = str(model_device(model))
     path = Path(path)
     vid = video_id or path.stem
-    info = probe(path)
-
-    t = time.perf_counter()
-    feats = encode_video(
-        path, model, device=device, batch_size=batch_size, show_progress=show_progress
-    )
-    timings["encode"] = time.perf_counter() - t
-    t = time.perf_counter()
-    scores = predict(model, feats)
-    timings["predict"] = time.perf_counter() - t
+    scored = score_video(path, model, batch_size=batch_size, show_progress=show_progress)
+    info, scores = scored.info, scored.scores
+    timings.update(scored.timings)
     used = default_threshold(scores) if threshold is None else float(threshold)
     spans = highlight_spans(
         scores,
@@ -120,7 +161,8 @@ def predict_video(
     if reel is not None:
         t = time.perf_counter()
         kwargs = {} if fade is None else {"fade": fade}
-        pred.reel_path = write_reel(path, spans, reel, show_progress=show_progress, **kwargs)
+        pieces = reel_spans(spans, reel_seconds)
+        pred.reel_path = write_reel(path, pieces, reel, show_progress=show_progress, **kwargs)
         timings["reel"] = time.perf_counter() - t
     logger.info(
         "%s: %d clips scored, %d highlight spans (threshold %.3f): %s",
@@ -144,6 +186,7 @@ def predict_videos(
     threshold: float | None = None,
     top_n: int | None = 5,
     min_seconds: float = CLIP_SECONDS,
+    reel_seconds: float | None = None,
     device: str | None = None,
     show_progress: bool = False,
 ) -> list[Prediction]:
@@ -157,6 +200,7 @@ def predict_videos(
     from ..evaluation.submission import write_submission
 
     check_span_options(top_n=top_n, min_seconds=min_seconds)
+    reel_spans([], reel_seconds)
     several = len(videos) > 1
     if not hasattr(model, "config"):
         model = load_model(model, device=device or "cpu")
@@ -173,6 +217,7 @@ def predict_videos(
                 threshold=threshold,
                 top_n=top_n,
                 min_seconds=min_seconds,
+                reel_seconds=reel_seconds,
                 device=device,
                 show_progress=show_progress,
             )

@@ -2,17 +2,57 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..errors import InvalidArgumentError
 from ..video.cut import cut_spans
 from .spans import HighlightSpan
 
-__all__ = ["DEFAULT_FADE", "write_reel"]
+__all__ = ["DEFAULT_FADE", "MIN_REEL_PIECE", "reel_spans", "write_reel"]
 
 DEFAULT_FADE = 0.2
 """Seconds of fade (video from/to black, audio ramp) at each end of each span: a reel of
 short cuts without fades flickers and clicks."""
+
+
+MIN_REEL_PIECE = 1.0
+"""Seconds: a trimmed piece shorter than this is left out of a length-capped reel (a flash)."""
+
+
+def reel_spans(
+    spans: Sequence[HighlightSpan | tuple[float, float]], max_seconds: float | None = None
+) -> list[tuple[float, float]]:
+    """The ``(start, end)`` pieces of a reel at most ``max_seconds`` long, best spans first.
+
+    ``spans`` are ranked best first (as :func:`~tvhighlights.inference.highlight_spans` returns
+    them). Whole spans are taken while they fit; the first one that does not is trimmed around
+    its centre to the time left, unless less than :data:`MIN_REEL_PIECE` is left, and the rest
+    are dropped. ``None`` keeps every span. The pieces keep the ranking's order.
+    """
+    pairs = [(sp.start, sp.end) if isinstance(sp, HighlightSpan) else tuple(sp) for sp in spans]
+    pieces = [(float(a), float(b)) for a, b in pairs]
+    if max_seconds is None:
+        return pieces
+    if not math.isfinite(float(max_seconds)) or max_seconds <= 0:
+        raise InvalidArgumentError(
+            f"the reel length must be a number of seconds > 0, got {max_seconds!r}",
+            param="reel_seconds",
+        )
+    out: list[tuple[float, float]] = []
+    left = float(max_seconds)
+    for start, end in pieces:
+        length = end - start
+        if length <= left + 1e-9:
+            out.append((start, end))
+            left -= length
+            continue
+        if left >= MIN_REEL_PIECE:
+            middle = (start + end) / 2
+            out.append((middle - left / 2, middle + left / 2))
+        break
+    return out
 
 
 def write_reel(
