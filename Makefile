@@ -94,6 +94,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_features.py --extractors handcrafted,transnet
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_titles.py
+	$(BIN)/python benchmarks/bench_demo.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -82,7 +82,7 @@ def time_app(browser, url: str, video: Path) -> float:
     page.goto(url)
     page.locator("#run").wait_for()
     t = time.perf_counter()
-    page.locator("#player input[type=file]").set_input_files(str(video))
+    page.locator("#upload input[type=file]").set_input_files(str(video))
     page.locator("#status").get_by_text("New video").wait_for(timeout=600_000)
     page.locator("#run").click()
     page.locator("#status").get_by_text(video.name).wait_for(timeout=600_000)

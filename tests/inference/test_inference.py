@@ -352,6 +352,14 @@ def test_build_extractors_checks_training_keys(caplog):
     assert "differ from those the model was trained on" in caplog.text
 
 
+def test_a_bad_reel_length_is_refused_before_any_decoding(tmp_path, model):
+    from tvhighlights.inference import predict_video
+
+    with pytest.raises(TVHighlightsError, match="reel length") as e:
+        predict_video(tmp_path / "missing.mp4", model, reel=tmp_path / "r.mp4", reel_seconds=0)
+    assert e.value.param == "reel_seconds"
+
+
 def test_video_shorter_than_one_clip_is_a_clear_error(tmp_path, model):
     from tvhighlights.inference import encode_video, predict_video
 

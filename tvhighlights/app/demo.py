@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from collections.abc import Sequence
 from importlib import resources
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import TVHighlightsError
+from ..video import probe
 from .analysis import (
     SPAN_COLUMNS,
     AnalysisCache,
@@ -73,8 +75,9 @@ def _available_samples(names: Sequence[str]) -> dict[str, Path]:
         except SampleFetchError:
             logger.info("sample %s is not cached: not offered", name)
             continue
-        label = SAMPLES[name].description.split(",")[0] or name
-        out[f"{name}: {label}"] = path
+        short = re.split(r"[,(:]", SAMPLES[name].description)[0].strip()
+        seconds = probe(path).duration
+        out[f"{name}: {short} ({format_time(seconds)})" if short else name] = path
     return out
 
 
@@ -148,11 +151,12 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
             starts,
         )
 
-    def on_run(video, model_spec, auto, threshold, top_n, min_len, reel_len, shown,
+    def on_run(current, model_spec, auto, threshold, top_n, min_len, reel_len, shown,
                progress=gr.Progress()):  # noqa: B008 (gradio's idiom)  # fmt: skip
-        if not video:
-            raise gr.Error("Upload a video or pick a sample first.")
-        name = Path(video).name
+        if not current:
+            gr.Warning("Upload a video or pick a sample first.")
+            return cleared()
+        video, name = current["path"], current["name"]
         t0 = time.perf_counter()
         try:
             controls = _controls(auto, threshold, top_n, min_len, reel_len)
@@ -191,11 +195,26 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
             gr.Warning(text)
             return (analysis, *cleared(f"**Could not re-rank:** {text}")[1:])
 
+    def on_upload(path):
+        """A new file: checked at once (a message if it is not a video), shown in the player."""
+        if not path:
+            return None, None, *cleared()
+        name = Path(path).name
+        try:
+            info = probe(path)
+        except TVHighlightsError as e:
+            text = _message(e, path, name)
+            gr.Warning(text)
+            return None, None, *cleared(f"**Could not read this file:** {text}")
+        message = f"New video **{name}** ({format_time(info.duration)}): press **Find highlights**."
+        return {"path": str(path), "name": name}, str(path), *cleared(message)
+
     def on_sample(label):
         path = samples.get(label)
         if path is None:
-            return gr.skip(), *cleared()
-        return str(path), *cleared(f"Sample **{label}** loaded: press **Find highlights**.")
+            return gr.skip(), gr.skip(), *cleared()
+        current = {"path": str(path), "name": path.name}
+        return current, str(path), *cleared(f"Sample **{label}**: press **Find highlights**.")
 
     def on_select(evt: gr.SelectData):
         row = evt.row_value
@@ -204,14 +223,16 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
     with gr.Blocks(
         title="TVHighlights: LTV-HD demo", analytics_enabled=False, delete_cache=(3600, 86400)
     ) as demo:
-        state = gr.State(None)
+        state = gr.State(None)  # this session's result (a VideoAnalysis)
+        current = gr.State(None)  # the video to score: {"path", "name"}, set on the server
         gr.Markdown(_HEADER)
         with gr.Row():
             with gr.Column(scale=3):
-                video = gr.Video(
-                    label="Video", sources=["upload"], elem_id="player", include_audio=True
-                )
+                # read-only: an editable gr.Video loads a 31 MB ffmpeg.wasm for its trim tool
+                player = gr.Video(label="Video", interactive=False, elem_id="player")
             with gr.Column(scale=2):
+                upload = gr.File(label="Upload a video (any length)", file_types=["video"],
+                                 type="filepath", elem_id="upload", height=120)  # fmt: skip
                 sample = gr.Dropdown(
                     choices=list(samples), value=None, label="Or pick a sample",
                     info=None if samples else "no sample cached: `tvhighlights fetch-samples`",
@@ -253,15 +274,14 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
         scoring = run.click(
             lambda: cleared("Working…"), None, results, queue=False
         ).then(
-            on_run, [video, model, *controls], results,
+            on_run, [current, model, *controls], results,
             concurrency_limit=settings.concurrency_limit, concurrency_id="score",
             show_progress_on=[status],  # one progress bar, not one per output (browser CPU)
         )  # fmt: skip
-        new_video = {"fn": lambda: cleared("New video: press **Find highlights**."),
-                     "outputs": results, "queue": False, "cancels": [scoring]}  # fmt: skip
-        video.upload(**new_video)
-        video.clear(**new_video)
-        sample.input(on_sample, sample, [video, *results], cancels=[scoring])
+        chosen = [current, player, *results]
+        upload.upload(on_upload, upload, chosen, cancels=[scoring])
+        upload.clear(on_upload, upload, chosen, queue=False, cancels=[scoring])
+        sample.input(on_sample, sample, chosen, cancels=[scoring])
         model.input(lambda: cleared("Model changed: press **Find highlights**."), None,
                     results, queue=False, cancels=[scoring])  # fmt: skip
         for control in controls:
@@ -270,7 +290,7 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
                 concurrency_limit=2, concurrency_id="rerank",
             )  # fmt: skip
         auto.change(lambda on: gr.Slider(interactive=not on), auto, threshold, queue=False)
-        table.select(on_select, None, video)
+        table.select(on_select, None, player)
     demo.queue(max_size=settings.max_queue)
     return demo
 
