@@ -234,9 +234,7 @@ def test_a_bad_upload_shows_a_message_and_the_next_upload_works(new_page, sample
     fake.write_text("these are notes, not a video\n" * 20)
     upload(page, fake)
     status = page.locator("#status")
-    status.get_by_text(re.compile(r"Could not read this file: notes\.mp4")).wait_for(
-        timeout=60_000
-    )
+    status.get_by_text(re.compile(r"Could not read this file: notes\.mp4")).wait_for(timeout=60_000)
     page.locator("#run").click()  # nothing to score: a message, no result
     page.get_by_text("Upload a video or pick a sample first").first.wait_for()
     assert "/gradio/" not in page.locator("body").inner_text()  # no server path shown
