@@ -129,7 +129,7 @@ def test_no_import_cycle_at_import_time():
 LAYERS = [
     ("errors", "clips", "fileio", "figures", "distributed", "samples", "_compat"),
     ("video",),
-    ("data", "build", "features"),
+    ("data", "build", "features", "llm"),
     ("models",),
     ("training", "evaluation"),
     ("inference", "baselines"),

@@ -65,6 +65,28 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
     return Path(path)
 
 
+def append_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
+    """Append rows as JSON lines and make them durable (flush + fsync) before returning.
+
+    A file whose last line was torn (a process killed mid-write) gets a newline first, so the
+    torn line stays one bad line and the new rows stay whole. NaN is refused (not JSON).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+b") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell():
+            fh.seek(-1, os.SEEK_END)
+            if fh.read(1) != b"\n":
+                fh.write(b"\n")
+        for row in rows:
+            line = json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
+            fh.write(line.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return path
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write ``obj`` as indented JSON, atomically (NaN is written as null)."""
     with atomic_write(path) as fh:

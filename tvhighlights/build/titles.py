@@ -27,10 +27,8 @@ Importing this module needs no torch: sentence-transformers loads on first use.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -39,6 +37,7 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from ..errors import BuildError, InvalidArgumentError, LLMResponseError
+from ..llm.response import json_values
 
 logger = logging.getLogger(__name__)
 
@@ -474,24 +473,8 @@ def build_llm_prompt(
     return _PROMPT.format(source=context.title, context_lines=context_lines, titles=lines)
 
 
-_FENCE = re.compile(r"```(?:json|JSON)?\s*(.*?)```", re.DOTALL)
 _TRUE = {"true", "yes", "y", "1", "on-topic", "on_topic", "on topic", "relevant"}
 _FALSE = {"false", "no", "n", "0", "off-topic", "off_topic", "off topic", "irrelevant"}
-
-
-def _json_candidates(text: str) -> list[Any]:
-    """Every JSON list/object found in ``text``: fenced blocks first, then anywhere."""
-    sources = [m.group(1) for m in _FENCE.finditer(text)] + [text]
-    decoder = json.JSONDecoder()
-    found: list[Any] = []
-    for src in sources:
-        for m in re.finditer(r"[\[{]", src):
-            try:
-                value, _ = decoder.raw_decode(src, m.start())
-            except json.JSONDecodeError:
-                continue
-            found.append(value)
-    return found
 
 
 def _as_items(value: Any) -> list[Any] | None:
@@ -540,7 +523,7 @@ def parse_llm_response(text: str, n: int) -> list[tuple[bool, float]]:
     """
     if not isinstance(text, str) or not text.strip():
         raise LLMResponseError("the LLM answer is empty")
-    items = next((it for it in map(_as_items, _json_candidates(text)) if it is not None), None)
+    items = next((it for it in map(_as_items, json_values(text)) if it is not None), None)
     if items is None:
         snippet = " ".join(text.split())[:200]
         raise LLMResponseError(f"no JSON list of title verdicts in the LLM answer: {snippet!r}")

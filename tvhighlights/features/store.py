@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import FeatureStoreError, InvalidArgumentError
-from ..fileio import atomic_write, write_json
+from ..fileio import append_jsonl, atomic_write, write_json
 
 logger = logging.getLogger(__name__)
 
@@ -162,13 +161,7 @@ class FeatureStore:
 
     def append_index(self, entries: Sequence[Mapping[str, Any]], part: str) -> None:
         """Append index lines to ``index/<part>.jsonl`` and make them durable (flush + fsync)."""
-        p = self.root / "index" / f"{part}.jsonl"
-        p.parent.mkdir(parents=True, exist_ok=True)
-        with open(p, "a", encoding="utf-8") as fh:
-            for e in entries:
-                fh.write(json.dumps(e, ensure_ascii=False, allow_nan=False) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
+        append_jsonl(self.root / "index" / f"{part}.jsonl", [dict(e) for e in entries])
 
     def index(self) -> dict[str, dict[str, Any]]:
         """video_id -> its latest index entry (``index.json`` merged with the parts)."""

@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from ..errors import InvalidArgumentError, TrainingError, TVHighlightsError
 from ..evaluation.metrics import clip_auc_ap
+from ..fileio import append_jsonl
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import (
     VideoExample,
@@ -167,12 +168,8 @@ def evaluate_model(model: torch.nn.Module, examples: Sequence[VideoExample], dev
 
 
 def _append_log(path: Path, row: dict[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(clean) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    append_jsonl(path, [clean])
 
 
 def _save_model(model: Any, out: Path) -> None:
