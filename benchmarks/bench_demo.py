@@ -34,7 +34,8 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import print_machine
 
-from tvhighlights.app import QUICKSTART_MODEL, DemoSettings, launch_demo
+from tvhighlights.app import DemoSettings, default_model, launch_demo
+from tvhighlights.errors import PredictionError
 from tvhighlights.inference import load_model, predict_video
 from tvhighlights.samples import sample_path
 
@@ -50,8 +51,10 @@ def _port() -> int:
 def _model(arg: str | None, work: Path) -> str:
     if arg:
         return arg
-    if (QUICKSTART_MODEL / "config.json").is_file():
-        return str(QUICKSTART_MODEL)
+    try:
+        return str(default_model())
+    except PredictionError:
+        pass
     import torch
 
     from tvhighlights.models.ltvhd import LTVHDConfig, LTVHDModel

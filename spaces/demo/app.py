@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from tvhighlights.app import DEFAULT_SAMPLES, QUICKSTART_MODEL, DemoSettings, launch_demo
+from tvhighlights.app import DEFAULT_SAMPLES, DemoSettings, default_model, launch_demo
 from tvhighlights.errors import TVHighlightsError
 
 HUB_MODEL = "org/ltv-hd"
@@ -23,8 +23,10 @@ def model_spec() -> str:
     if os.environ.get("TVH_DEMO_MODEL"):
         return os.environ["TVH_DEMO_MODEL"]
     for root in (Path.cwd(), Path(__file__).resolve().parents[2]):
-        if (root / QUICKSTART_MODEL / "config.json").is_file():
-            return str(root / QUICKSTART_MODEL)
+        try:
+            return str(default_model(root))
+        except TVHighlightsError:
+            continue
     return HUB_MODEL
 
 

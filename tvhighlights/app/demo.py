@@ -16,7 +16,6 @@ import time
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from ..errors import TVHighlightsError
 from ..video import probe
@@ -24,6 +23,7 @@ from .analysis import (
     SPAN_COLUMNS,
     AnalysisCache,
     Controls,
+    Highlights,
     VideoAnalysis,
     analyse_video,
     baseline_scores,
@@ -81,7 +81,9 @@ def _available_samples(names: Sequence[str]) -> dict[str, Path]:
     return out
 
 
-def _status(analysis: VideoAnalysis, hl: Any, controls: Controls, shown: Sequence[str]) -> str:
+def _status(
+    analysis: VideoAnalysis, hl: Highlights, controls: Controls, shown: Sequence[str]
+) -> str:
     t = analysis.timings
     how = "auto: mean + std" if controls.threshold is None else "set"
     n = len(hl.spans)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import PredictionError
+from ..inference.model import is_local_model_path
 
 if TYPE_CHECKING:
     from ..models.ltvhd import LTVHDModel
@@ -72,16 +73,11 @@ def default_model(cwd: str | Path = ".") -> Path:
     one."""
     path = Path(cwd) / QUICKSTART_MODEL
     if is_model_folder(path):
-        return QUICKSTART_MODEL if Path(cwd) == Path(".") else path
+        return path
     raise PredictionError(
         f"no model given and {QUICKSTART_MODEL} does not exist: run `make quickstart` to train "
         "one, or pass a model folder or Hub id"
     )
-
-
-def _is_local_spec(spec: str) -> bool:
-    p = Path(spec).expanduser()
-    return p.exists() or p.is_absolute() or spec.startswith((".", "~")) or spec.count("/") > 1
 
 
 class ModelRegistry:
@@ -114,7 +110,7 @@ class ModelRegistry:
     def label(self, spec: str) -> str:
         """What the page shows for a model: a folder's last two parts, or the Hub id."""
         p = Path(spec)
-        if _is_local_spec(spec):
+        if is_local_model_path(spec):
             return "/".join(p.parts[-2:]) if len(p.parts) > 1 else p.name
         return spec
 
@@ -149,7 +145,7 @@ class ModelRegistry:
         try:
             return load_model(spec, device=self.device)
         except PredictionError as e:
-            if _is_local_spec(spec):
+            if is_local_model_path(spec):
                 raise
             local = find_local_models(self._search)
             offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")

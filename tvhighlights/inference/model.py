@@ -25,11 +25,26 @@ if TYPE_CHECKING:  # torch and transformers load only when a model is used
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["build_extractors", "encode_video", "load_model", "model_device", "predict"]
+__all__ = [
+    "build_extractors",
+    "encode_video",
+    "is_local_model_path",
+    "load_model",
+    "model_device",
+    "predict",
+]
 
 
 def _config_of(model_or_config: LTVHDModel | LTVHDConfig) -> LTVHDConfig:
     return getattr(model_or_config, "config", model_or_config)
+
+
+def is_local_model_path(name_or_path: str | Path) -> bool:
+    """Whether ``name_or_path`` means a folder here rather than a Hub id (``org/name``): it
+    exists, or it is absolute, starts with ``.`` or ``~``, or has more than one ``/``."""
+    where = str(name_or_path)
+    p = Path(where).expanduser()
+    return p.exists() or p.is_absolute() or where.startswith((".", "~")) or where.count("/") > 1
 
 
 def load_model(name_or_path: str | Path, device: str = "cpu") -> LTVHDModel:
@@ -67,7 +82,7 @@ def load_model(name_or_path: str | Path, device: str = "cpu") -> LTVHDModel:
                 f"{where}: no model weights (model.safetensors) in the folder; "
                 "was training interrupted before save_pretrained?"
             )
-    elif p.is_absolute() or where.startswith((".", "~")) or where.count("/") > 1:
+    elif is_local_model_path(where):
         raise PredictionError(f"{where}: no such model folder")
     from transformers.utils import logging as hf_logging
 

@@ -17,6 +17,10 @@ DEFAULT_FADE = 0.2
 short cuts without fades flickers and clicks."""
 
 
+def _pairs(spans: Sequence[HighlightSpan | tuple[float, float]]) -> list:
+    return [(sp.start, sp.end) if isinstance(sp, HighlightSpan) else sp for sp in spans]
+
+
 MIN_REEL_PIECE = 1.0
 """Seconds: a trimmed piece shorter than this is left out of a length-capped reel (a flash)."""
 
@@ -31,8 +35,7 @@ def reel_spans(
     its centre to the time left, unless less than :data:`MIN_REEL_PIECE` is left, and the rest
     are dropped. ``None`` keeps every span. The pieces keep the ranking's order.
     """
-    pairs = [(sp.start, sp.end) if isinstance(sp, HighlightSpan) else tuple(sp) for sp in spans]
-    pieces = [(float(a), float(b)) for a, b in pairs]
+    pieces = [(float(a), float(b)) for a, b in _pairs(spans)]
     if max_seconds is None:
         return pieces
     if not math.isfinite(float(max_seconds)) or max_seconds <= 0:
@@ -74,10 +77,9 @@ def write_reel(
     (clipping to the video, frame rate, audio layout, atomic write) is
     :func:`tvhighlights.video.cut.cut_spans`'s.
     """
-    pairs = [(sp.start, sp.end) if isinstance(sp, HighlightSpan) else sp for sp in spans]
     return cut_spans(
         video_path,
-        pairs,
+        _pairs(spans),
         out_path,
         fade=fade,
         order=order,
