@@ -21,10 +21,19 @@ KEY = "planted-v1-0000000000"
 
 
 def make_planted(
-    root: Path, n_videos: int = 24, clips: int = 40, seed: int = 0, pos=True, name="planted"
+    root: Path,
+    n_videos: int = 24,
+    clips: int = 40,
+    seed: int = 0,
+    pos=True,
+    name="planted",
+    cue_columns=(0, 1, 2),
+    test_videos: int = 0,
 ):
     """A dataset (train split) and a feature folder with a planted highlight signal; ``name``
-    is the extractor the features claim to come from (its widths are handcrafted's)."""
+    is the extractor the features claim to come from (its widths are handcrafted's), and
+    ``cue_columns`` the visual columns the signal shifts. The last ``test_videos`` videos form
+    a test split (their labels standing for human labels)."""
     rng = np.random.default_rng(seed)
     store = FeatureStore(root / "features")
     store.root.mkdir(parents=True)
@@ -40,7 +49,7 @@ def make_planted(
         if positive:
             labels[rng.choice(n, size=int(rng.integers(3, 7)), replace=False)] = 1
         visual = rng.normal(size=(n, 21)).astype(np.float32)
-        visual[labels == 1, :3] += 2.5
+        visual[np.ix_(labels == 1, list(cue_columns))] += 2.5
         audio = rng.normal(size=(n, 13)).astype(np.float32)
         has_audio = i % 3 != 0
         if not has_audio:
@@ -60,5 +69,8 @@ def make_planted(
                  video_path=f"/videos/{vid}.mp4")
         )  # fmt: skip
     store.append_index(entries, "rank000-of-001")
-    write_dataset(root / "tvh", {"train": rows})
+    splits = {"train": rows[: len(rows) - test_videos]}
+    if test_videos:
+        splits["test"] = rows[len(rows) - test_videos :]
+    write_dataset(root / "tvh", splits)
     return root / "tvh", root / "features"

@@ -13,10 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 __all__ = [
+    "CHATML_TEMPLATE",
     "make_tiny_ast",
     "make_tiny_clap",
     "make_tiny_clip",
     "make_tiny_clip_vision",
+    "make_tiny_llava",
+    "make_tiny_qwen2_chat",
     "make_tiny_videomae",
 ]
 
@@ -159,4 +162,152 @@ def make_tiny_clap(path: str | Path, *, seed: int = 0, fusion: bool = False) -> 
     path = Path(path)
     ClapModel(config).save_pretrained(path)
     ClapFeatureExtractor(feature_size=16, max_length_s=2).save_pretrained(path)
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# Chat models (for the LLM backends and ``transformers serve``)
+
+CHATML_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\n' }}"
+    "{% if message['content'] is string %}{{ message['content'] }}"
+    "{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}{{ '<image>' }}"
+    "{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}"
+    "{{ '<|im_end|>\n' }}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+"""ChatML, with ``<image>`` for an image part: what Qwen2 and the tiny LLaVA use."""
+
+_TOKENIZER_TEXT = (
+    "You describe short clips of films and TV dramas precisely and briefly. "
+    "A man runs across the roof; the camera follows him; the music is loud. "
+    'Answer with ONLY a JSON list: [{"index": 1, "on_topic": true, "confidence": 0.9}]. '
+    "The quick brown fox jumps over the lazy dog. 0123456789 {}[]:,\"'.!?-_\n"
+)
+
+
+def _tiny_chat_tokenizer(special: list[str]):
+    """A byte-level BPE tokenizer trained by ``tokenizers`` on a little text (any string
+    encodes: unknown bytes fall back to the 256 byte tokens), with ChatML's special tokens."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=400,
+        special_tokens=special,
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tok.train_from_iterator([_TOKENIZER_TEXT] * 4, trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        chat_template=CHATML_TEMPLATE,
+    )
+
+
+def make_tiny_qwen2_chat(path: str | Path, *, seed: int = 0) -> Path:
+    """A random Qwen2ForCausalLM (hidden 32, 2 layers) with a byte-level BPE tokenizer and a
+    ChatML chat template: what ``transformers serve`` and the transformers backend load as a
+    text chat model. Its answers are random tokens (often empty once special tokens go)."""
+    from transformers import GenerationConfig, Qwen2Config, Qwen2ForCausalLM
+
+    _seed(seed)
+    tokenizer = _tiny_chat_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    config = Qwen2Config(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=2048,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+        tie_word_embeddings=True,
+    )
+    path = Path(path)
+    model = Qwen2ForCausalLM(config)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=False
+    )
+    model.save_pretrained(path)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def make_tiny_llava(path: str | Path, *, seed: int = 0) -> Path:
+    """A random LLaVA (CLIP vision tower 32 px, patch 8; Llama hidden 32, 2 layers) with
+    LlavaProcessor + CLIPImageProcessor (PIL): one image becomes 16 ``<image>`` tokens, so a
+    base64 ``image_url`` part goes through the real image path (``transformers serve``'s VLM
+    route, the transformers backend's processor)."""
+    from transformers import (
+        CLIPImageProcessorPil,
+        CLIPVisionConfig,
+        GenerationConfig,
+        LlamaConfig,
+        LlavaConfig,
+        LlavaForConditionalGeneration,
+        LlavaProcessor,
+    )
+
+    _seed(seed)
+    tokenizer = _tiny_chat_tokenizer(["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<image>"])
+    image_token = tokenizer.convert_tokens_to_ids("<image>")
+    vision = CLIPVisionConfig(
+        hidden_size=32,
+        intermediate_size=37,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=32,
+        patch_size=8,
+        projection_dim=32,
+    )
+    text = LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        num_key_value_heads=1,
+        max_position_embeddings=2048,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    config = LlavaConfig(
+        vision_config=vision,
+        text_config=text,
+        image_token_index=image_token,
+        vision_feature_select_strategy="default",
+        vision_feature_layer=-1,
+        projector_hidden_act="gelu",
+    )
+    path = Path(path)
+    model = LlavaForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, do_sample=False
+    )
+    model.save_pretrained(path)
+    processor = LlavaProcessor(
+        image_processor=CLIPImageProcessorPil(  # the torchvision-free one
+            size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+        ),
+        tokenizer=tokenizer,
+        patch_size=8,
+        vision_feature_select_strategy="default",
+        num_additional_image_tokens=1,
+        image_token="<image>",
+        chat_template=CHATML_TEMPLATE,
+    )
+    processor.save_pretrained(path)
     return path

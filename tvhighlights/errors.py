@@ -112,6 +112,15 @@ class LLMResponseError(TVHighlightsError):
     """An LLM's answer could not be used; the message says what was wrong with it."""
 
 
+class LLMCallError(TVHighlightsError):
+    """An LLM call failed after its retries (server down, timeout, HTTP error, bad backend
+    spec); the message names the backend, its URL or path, and the model."""
+
+    def __init__(self, message: str, *, retryable: bool = False, param: str | None = None):
+        super().__init__(message, param=param)
+        self.retryable = retryable
+
+
 # --------------------------------------------------------------------------------------------
 # Features, models, training, prediction
 

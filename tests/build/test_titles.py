@@ -30,7 +30,7 @@ from tvhighlights.build.titles import (
     get_title_filter,
     parse_llm_response,
 )
-from tvhighlights.errors import BuildError, InvalidArgumentError
+from tvhighlights.errors import InvalidArgumentError
 from tvhighlights.fileio import read_jsonl_objects
 
 REPO = Path(__file__).resolve().parents[2]
@@ -305,7 +305,7 @@ def test_empty_title_list(embedding_filter: EmbeddingTitleFilter, bbb: SourceCon
 
 def test_missing_model_path_is_a_clear_error() -> None:
     f = EmbeddingTitleFilter(model_path="/nonexistent/model")
-    with pytest.raises(BuildError, match="/nonexistent/model"):
+    with pytest.raises(InvalidArgumentError, match="/nonexistent/model"):
         f.score(["x"], "y")
 
 

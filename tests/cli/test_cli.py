@@ -106,5 +106,8 @@ def test_build_option_errors_are_one_line_before_any_work(tmp_path, args, messag
 
 def test_an_error_names_the_flag_of_its_parameter(tmp_path):
     res = run("build", "--sources", "s.csv", "--derivatives", "d.csv", "--out", "o",
-              "--title-filter", "llm", cwd=tmp_path)  # fmt: skip
+              "--title-filter", "nope", cwd=tmp_path)  # fmt: skip
     assert res.stderr.rstrip().endswith("(set with --title-filter)")
+    res = run("build", "--sources", "s.csv", "--derivatives", "d.csv", "--out", "o",
+              "--title-filter", "llm", cwd=tmp_path)  # fmt: skip
+    assert res.stderr.rstrip().endswith("(set with --llm)")

@@ -200,8 +200,10 @@ def test_cli_train_then_predict_on_a_real_video(tmp_path, sample):
 
 
 def test_cli_train_and_predict_errors_are_one_line(tmp_path):
+    res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--stage", "3")
+    assert res.returncode == 1 and res.stderr.startswith("error: --stage 3")
     res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--stage", "2")
-    assert res.returncode == 1 and res.stderr.startswith("error: --stage 2")
+    assert res.returncode == 1 and res.stderr.startswith("error: --stage 2 needs --llm")
     res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--window-size", "4")
     assert res.returncode == 1 and "window_size must be odd" in res.stderr
     res = run_cli("train", "--dataset", "x", "--features", "y", "--out", "z", "--batch-size", "0")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
@@ -59,7 +60,13 @@ class BuildConfig:
     window: float | None = None
     """Cut sources into rows of this many seconds (a multiple of 2); None: one row each."""
     title_filter: str = "embedding"
-    """``embedding`` (all-MiniLM-L6-v2), ``llm`` or ``none``."""
+    """``embedding`` (all-MiniLM-L6-v2), ``llm`` (needs :attr:`llm`) or ``none``."""
+    llm: str | None = None
+    """The LLM of ``title_filter="llm"``, a backend spec of :func:`tvhighlights.llm.get_llm`
+    (``openai:URL[:MODEL]``, ``transformers:PATH``); its answers are cached in
+    ``<cache_dir>/llm-calls.jsonl``. Part of the card: another LLM is another dataset."""
+    llm_timeout: float = 60.0
+    """Seconds one LLM request may take (then it is retried)."""
     title_threshold: float | None = None
     """Keep a derivative whose title relevance reaches this; None: the filter's default."""
     title_gate: str = "unmatched"
@@ -89,9 +96,23 @@ class BuildConfig:
                 param="title_filter",
             )
         if self.title_filter == "llm":
+            if not self.llm:
+                raise InvalidArgumentError(
+                    "title_filter 'llm' needs an LLM backend: give its spec as llm "
+                    "(openai:URL[:MODEL] or transformers:PATH)",
+                    param="llm",
+                )
+            from ..llm.registry import parse_spec
+
+            parse_spec(self.llm, param="llm")  # a malformed spec fails before any work
+            if self.llm_timeout <= 0:
+                raise InvalidArgumentError(
+                    f"llm_timeout must be > 0 s, got {self.llm_timeout}", param="llm_timeout"
+                )
+        elif self.llm:
             raise InvalidArgumentError(
-                "title_filter 'llm' needs an LLM backend, and none is configured for the build "
-                "yet (the LLM backends come with stage 2); use 'embedding' or 'none'",
+                f"an LLM ({self.llm!r}) is given but title_filter is {self.title_filter!r}: "
+                "the LLM is used by title_filter 'llm' only",
                 param="title_filter",
             )
         if self.title_gate not in TITLE_GATES:
@@ -115,7 +136,7 @@ class BuildConfig:
 
     def card_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("cache_dir", "num_workers", "test_labels"):
+        for key in ("cache_dir", "num_workers", "test_labels", "llm_timeout"):
             d.pop(key)
         return d
 
@@ -267,7 +288,7 @@ def run_build(
     all_derivs = derivs
     with ThreadPoolExecutor(1) as background:
         # the title model loads (seconds of imports) while the videos decode
-        titles = background.submit(_filter_titles, derivs, sources, config)
+        titles = background.submit(_filter_titles, derivs, sources, config, cache)
         if config.title_gate == "before":
             kept = {d.clip_id for d in titles.result()[0]}
             derivs = [d for d in derivs if d.clip_id in kept]
@@ -462,27 +483,44 @@ def _test_rows(
 
 
 def _filter_titles(
-    derivs: list[DerivativeEntry], sources: list[SourceEntry], config: BuildConfig
+    derivs: list[DerivativeEntry],
+    sources: list[SourceEntry],
+    config: BuildConfig,
+    cache: Path | None = None,
 ) -> tuple[list[DerivativeEntry], list[dict[str, Any]]]:
     """Keep derivatives whose title is about at least one source."""
     if config.title_filter == "none" or not derivs:
         return derivs, []
-    from .titles import get_title_filter
+    from .titles import get_title_filter, llm_complete
 
-    kwargs = {} if config.title_threshold is None else {"threshold": config.title_threshold}
+    kwargs: dict[str, Any] = {}
+    client = None
+    if config.title_threshold is not None:
+        kwargs["threshold"] = config.title_threshold
+    if config.title_filter == "llm":
+        from ..llm.registry import get_llm
+
+        calls = cache / "llm-calls.jsonl" if cache is not None else None
+        client = get_llm(config.llm or "", timeout=config.llm_timeout, cache=calls)
+        # an unusable answer keeps its batch (the reason says why); a dead server stops
+        kwargs.update(complete=llm_complete(client), on_error="keep")
     filt = get_title_filter(config.title_filter, **kwargs)
     titles = [d.title for d in derivs]
     best: list[Any] = [None] * len(derivs)
     best_source: list[str] = [""] * len(derivs)
-    for s in sources:
-        for i, dec in enumerate(filt.decide(titles, s.context())):
-            if best[i] is None or dec.score > best[i].score:
-                best[i], best_source[i] = dec, s.video_id
+    try:
+        for s in sources:
+            for i, dec in enumerate(filt.decide(titles, s.context())):
+                if best[i] is None or dec.score > best[i].score:
+                    best[i], best_source[i] = dec, s.video_id
+    finally:
+        if client is not None:
+            client.close()
     decisions = [
         {
             "clip_id": d.clip_id,
             "title": d.title,
-            "score": round(float(b.score), 4),
+            "score": None if math.isnan(b.score) else round(float(b.score), 4),
             "keep": bool(b.keep),
             "closest_source": src,
             "reason": b.reason,

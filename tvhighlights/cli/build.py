@@ -74,8 +74,20 @@ def build_cmd(
         float | None, typer.Option(help="Cut sources into rows of this many seconds (x2).")
     ] = None,
     title_filter: Annotated[
-        str, typer.Option(help="Off-topic title filter: embedding, llm or none.")
+        str, typer.Option(help="Off-topic title filter: embedding, llm (needs --llm) or none.")
     ] = "embedding",
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="The LLM of --title-filter llm: openai:URL[:MODEL] (an OpenAI-compatible "
+            "server: vLLM, llama.cpp, Ollama, transformers serve) or transformers:PATH (a local "
+            "folder; transformers:smollm2 is the packaged SmolLM2). Answers are cached in the "
+            "work-unit cache."
+        ),
+    ] = None,
+    llm_timeout: Annotated[
+        float, typer.Option(help="Seconds one LLM request may take before it is retried.")
+    ] = 60.0,
     title_threshold: Annotated[
         float | None, typer.Option(help="Relevance a title needs (default: the filter's).")
     ] = None,
@@ -125,6 +137,8 @@ def build_cmd(
         rule=LabelRule(min_overlap, min_votes, min_score, min_positive_clips),
         window=window,
         title_filter=title_filter,
+        llm=llm,
+        llm_timeout=llm_timeout,
         title_threshold=title_threshold,
         title_gate=title_gate,
         confident_match=confident_match,

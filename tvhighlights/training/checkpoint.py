@@ -23,7 +23,7 @@ from safetensors.torch import load_file, save_file
 from ..errors import CheckpointError
 from ..fileio import write_json
 
-__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint"]
+__all__ = ["CheckpointError", "load_checkpoint", "save_checkpoint", "save_model_folder"]
 
 
 def _optimizer_parts(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch.Tensor], dict]:
@@ -121,3 +121,24 @@ def load_checkpoint(
     if rng is not None and rng_state["numpy"] is not None:
         rng.bit_generator.state = rng_state["numpy"]
     return state
+
+
+def save_model_folder(model: Any, out: str | Path) -> Path:
+    """``save_pretrained`` into a temporary folder, then move its files over ``out``'s."""
+    from transformers.utils import logging as hf_logging
+
+    out = Path(out)
+    tmp = out.parent / f".{out.name}.model-tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    bars = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()  # one bar per epoch's save is noise
+    try:
+        model.save_pretrained(tmp, safe_serialization=True)
+    finally:
+        if bars:
+            hf_logging.enable_progress_bar()
+    out.mkdir(parents=True, exist_ok=True)
+    for f in tmp.iterdir():
+        os.replace(f, out / f.name)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out

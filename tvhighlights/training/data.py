@@ -144,7 +144,9 @@ def feature_statistics(examples: Sequence[VideoExample]) -> dict[str, np.ndarray
 def collate(examples: Sequence[VideoExample], max_clips: int | None = None, rng=None) -> dict:
     """Pad a batch to its longest video; long videos are cropped to a random ``max_clips``
     window when ``max_clips`` is set (a memory bound for training, never for evaluation); the
-    crop of a positive video keeps one of its positive clips, so its label stays true."""
+    crop of a positive video keeps one of its positive clips, so its label stays true.
+    ``clip_index`` holds each position's clip index within its example (-1 on padding), so
+    per-clip targets kept elsewhere (stage 2's labels) can follow the crop."""
     import torch
 
     rng = rng or np.random.default_rng()
@@ -166,7 +168,9 @@ def collate(examples: Sequence[VideoExample], max_clips: int | None = None, rng=
     audio = np.zeros((n, t, da), np.float32)
     mask = np.zeros((n, t), bool)
     labels = np.zeros((n, t), np.float32)
+    index = np.full((n, t), -1, np.int64)
     for i, (e, (a, b)) in enumerate(zip(examples, crops, strict=True)):
+        index[i, : b - a] = np.arange(a, b)
         visual[i, : b - a] = e.visual[a:b]
         audio[i, : b - a] = e.audio[a:b]
         mask[i, : b - a] = True
@@ -178,5 +182,6 @@ def collate(examples: Sequence[VideoExample], max_clips: int | None = None, rng=
         "audio_mask": torch.tensor([e.has_audio for e in examples]),
         "video_labels": torch.tensor([float(e.video_label) for e in examples]),
         "clip_labels": torch.from_numpy(labels),
+        "clip_index": torch.from_numpy(index),
     }
     return batch

@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from collections.abc import Sequence
@@ -35,7 +34,7 @@ from tqdm import tqdm
 from ..errors import InvalidArgumentError, TrainingError, TVHighlightsError
 from ..evaluation.metrics import clip_auc_ap
 from ..fileio import append_jsonl
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import load_checkpoint, save_checkpoint, save_model_folder
 from .data import (
     VideoExample,
     collate,
@@ -47,7 +46,14 @@ from .data import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Stage1Config", "Stage1Result", "TrainingError", "evaluate_model", "train_stage1"]
+__all__ = [
+    "Stage1Config",
+    "Stage1Result",
+    "TrainingError",
+    "clip_scores",
+    "evaluate_model",
+    "train_stage1",
+]
 
 
 @dataclass
@@ -133,11 +139,10 @@ def _check_mil_data(examples: Sequence[VideoExample], dataset: str | Path) -> No
 
 
 @torch.inference_mode()
-def evaluate_model(model: torch.nn.Module, examples: Sequence[VideoExample], device: Any) -> dict:
-    """Scores every example whole and measures clip AUC/AP (pooled and per video), the video
-    AUC of the MIL score, and the MIL loss."""
-    from sklearn.metrics import roc_auc_score
-
+def clip_scores(
+    model: torch.nn.Module, examples: Sequence[VideoExample], device: Any
+) -> tuple[list[np.ndarray], list[float], list[float]]:
+    """Every example scored whole: per-clip scores, MIL video scores and MIL losses."""
     model.eval()
     scores, video_scores, losses = [], [], []
     for e in examples:
@@ -154,6 +159,15 @@ def evaluate_model(model: torch.nn.Module, examples: Sequence[VideoExample], dev
         scores.append(out.scores[0].float().cpu().numpy())
         video_scores.append(float(out.video_scores[0]))
         losses.append(float(out.loss))
+    return scores, video_scores, losses
+
+
+def evaluate_model(model: torch.nn.Module, examples: Sequence[VideoExample], device: Any) -> dict:
+    """Scores every example whole and measures clip AUC/AP (pooled and per video), the video
+    AUC of the MIL score, and the MIL loss."""
+    from sklearn.metrics import roc_auc_score
+
+    scores, video_scores, losses = clip_scores(model, examples, device)
     m = clip_auc_ap([e.labels for e in examples], scores)
     y = [e.video_label for e in examples]
     video_auc = float(roc_auc_score(y, video_scores)) * 100 if len(set(y)) == 2 else float("nan")
@@ -170,25 +184,6 @@ def evaluate_model(model: torch.nn.Module, examples: Sequence[VideoExample], dev
 def _append_log(path: Path, row: dict[str, Any]) -> None:
     clean = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
     append_jsonl(path, [clean])
-
-
-def _save_model(model: Any, out: Path) -> None:
-    """``save_pretrained`` into a temporary folder, then move its files over ``out``'s."""
-    from transformers.utils import logging as hf_logging
-
-    tmp = out.parent / f".{out.name}.model-tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    bars = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()  # one bar per epoch's save is noise
-    try:
-        model.save_pretrained(tmp, safe_serialization=True)
-    finally:
-        if bars:
-            hf_logging.enable_progress_bar()
-    out.mkdir(parents=True, exist_ok=True)
-    for f in tmp.iterdir():
-        os.replace(f, out / f.name)
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _metric(val: dict[str, Any]) -> tuple[str, float]:
@@ -349,7 +344,7 @@ def train_stage1(
                 unwrapped.config.training_summary = _summary(
                     config, row, val_source, len(train), dataset, features, command
                 )
-                _save_model(unwrapped, out)
+                save_model_folder(unwrapped, out)
             _append_log(log_path, row)
             save_checkpoint(
                 ckpt_dir,
