@@ -212,3 +212,60 @@ def test_a_killed_round_resumes_from_the_cache_and_its_checkpoint(corpus, tmp_pa
     epochs = [json.loads(x)["epoch"] for x in log.read_text().splitlines()]
     assert epochs[-1] == 6 and epochs[done] <= done + 1  # went on from the checkpoint
     assert "round report" in res.stdout
+
+
+@pytest.mark.slow
+def test_train_stage2_offline_with_signals_and_smollm2_over_http(tmp_path):
+    """The offline chain a user runs: ``train --stage 2 --describer signals --llm
+    openai:URL:FOLDER`` against ``transformers serve`` of the real SmolLM2-135M-Instruct. The
+    model is weak (its answers are mostly not usable); the loop must finish, count what it
+    could not use and still write a model and its report."""
+    from tvhighlights.llm import packaged_llm_path
+    from tvhighlights.llm.serving import transformers_serve
+
+    ds, feats = make_planted(
+        tmp_path, n_videos=6, clips=12, name="handcrafted", cue_columns=(MOTION,), test_videos=1
+    )
+    s1 = tmp_path / "s1"
+    train_stage1(ds, feats, s1, Stage1Config(epochs=3, batch_size=4, patience=3, model=SMALL))
+    out = tmp_path / "s2"
+    with transformers_serve(packaged_llm_path()) as server:
+        res = run_cli(
+            "train",
+            "--dataset",
+            str(ds),
+            "--features",
+            str(feats),
+            "--out",
+            str(out),
+            "--stage",
+            "2",
+            "--init",
+            str(s1),
+            "--describer",
+            "signals",
+            "--llm",
+            server.spec(),
+            "--rounds",
+            "2",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "4",
+            "--max-tokens",
+            "48",
+            "--llm-concurrency",
+            "1",
+            "--llm-timeout",
+            "300",
+        )
+    assert res.returncode == 0, res.stderr
+    report = json.loads((out / "stage2" / "report.json").read_text())
+    assert [r["round"] for r in report["rounds"]] == [0, 1, 2]
+    for r in report["rounds"][1:]:
+        assert r["llm"]["requests"] >= 6 and r["llm"]["failures"] == {}  # every call answered
+        unusable = sum(v for k, v in r["problems"].items() if k.startswith("LLG"))
+        assert unusable + r["llm_coverage"] * 6 > 0  # each answer either used or counted
+        assert r["labelled_share"] > 0  # confident stage-1 predictions label clips regardless
+    assert report["llm"].startswith("openai:http://127.0.0.1")
+    assert (out / "model.safetensors").is_file() and (out / "stage2" / "rounds.png").is_file()

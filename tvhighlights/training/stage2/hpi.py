@@ -202,10 +202,9 @@ def induce_patterns(
             try:
                 new_h, new_n = parse_patterns(r.answer or "")
             except LLMResponseError as e:
-                problems["HPI answer unusable"] += 1
+                empty = "no patterns" in str(e)
+                problems["empty patterns" if empty else "HPI answer unusable"] += 1
                 logger.info("HPI %s: %s", g, e)
-        if not new_h and not new_n and r.ok:
-            problems["empty patterns"] += 1
         gp = GenrePatterns()
         gp.highlight, d1 = merge_similar(old.highlight + new_h, embedder, merge_threshold)
         gp.non_highlight, d2 = merge_similar(old.non_highlight + new_n, embedder, merge_threshold)

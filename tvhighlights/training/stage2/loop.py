@@ -507,7 +507,7 @@ def _kappa(truth: Sequence[np.ndarray], pred: Sequence[np.ndarray]) -> float | N
     keep = ~np.isnan(p)
     if keep.sum() < 2:
         return None
-    return float(cohen_kappa(t[keep], (p[keep] >= 0.5).astype(int))) * 100
+    return float(cohen_kappa(t[keep], (p[keep] >= 0.5).astype(int)))  # percent
 
 
 def _auc_ap(examples: Sequence[VideoExample], scores: Sequence[np.ndarray]) -> dict[str, Any]:

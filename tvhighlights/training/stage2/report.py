@@ -108,11 +108,16 @@ def write_report(
             + (", ".join(f"{k}: {v}" for k, v in sorted(counts.items())) or "none")
             + f" | {r.get('description_failures', 0)} |"
         )
+    nlc = (
+        f"on (label lr {config.label_lr}, lambda_cp {config.lambda_cp}, lambda_s {config.lambda_s})"
+        if config.nlc
+        else "off (BCE on Y_n)"
+    )
     text = f"""# Stage 2 round report
 
-Describer `{describer}`, LLM `{llm}`; {config.rounds} round(s) of {config.epochs} epochs,
-NLC {"on" if config.nlc else "off (BCE on Y_n)"} (label lr {config.label_lr}, lambda_cp
-{config.lambda_cp}, lambda_s {config.lambda_s}), HPI {"on" if config.hpi else "off"}.
+- describer: `{describer}`
+- LLM: `{llm}`
+- {config.rounds} round(s) of {config.epochs} epochs; NLC {nlc}; HPI {"on" if config.hpi else "off"}
 
 Round 0 is the starting model. AUC / AP in percent: validation against the train split's
 votes, test against its human labels; kappas (percent) of the model's predictions (>= 0.5),
