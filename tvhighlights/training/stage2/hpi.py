@@ -3,11 +3,17 @@
 Per genre, the clips the trained model is most confident about, with their descriptions, go
 to the LLM, which writes short highlight and non-highlight patterns (``prompts/hpi_patterns``).
 Then, as the seed describes: **aggregation** merges patterns whose all-MiniLM-L6-v2 embeddings
-are closer than ``merge_threshold`` (the first one written stays, its support grows), and
+are closer than ``merge_threshold`` (the first one written stays), and
 **correction** drops contradictions: a highlight pattern too close to a non-highlight one goes
 from both lists, then the LLM checks the rest for logic and common sense
 (``prompts/hpi_correct``; an unusable answer keeps them all, counted). The patterns of a genre
-go into the next round's LLG prompt for videos of that genre.
+go into the next round's LLG prompt for videos of that genre. A round's answer replaces the
+genre's patterns (the prompt shows the old ones and asks to keep those that still hold); an
+unusable answer keeps them.
+
+A cosine threshold separates near-paraphrases only: in the benchmark, synonyms scored
+0.44-0.78 and opposites ("loud sound" / "silence") 0.49, so aggregation merges little and the
+contradiction rule catches only restatements; the LLM correction pass does the rest.
 """
 
 from __future__ import annotations
@@ -205,10 +211,19 @@ def induce_patterns(
                 empty = "no patterns" in str(e)
                 problems["empty patterns" if empty else "HPI answer unusable"] += 1
                 logger.info("HPI %s: %s", g, e)
+        if not new_h and not new_n:  # nothing usable: the genre keeps what it had
+            out[g] = GenrePatterns(list(old.highlight), list(old.non_highlight))
+            continue
+        # the answer replaces the old lists (the prompt showed them and asked to keep those
+        # that still hold), so a pattern the model's evidence no longer supports retires
+        retired = [{"pattern": p, "list": name, "why": "not kept by the new answer"}
+                   for name, olds, news in (("highlight", old.highlight, new_h),
+                                            ("non_highlight", old.non_highlight, new_n))
+                   for p in olds if p not in news]  # fmt: skip
         gp = GenrePatterns()
-        gp.highlight, d1 = merge_similar(old.highlight + new_h, embedder, merge_threshold)
-        gp.non_highlight, d2 = merge_similar(old.non_highlight + new_n, embedder, merge_threshold)
-        gp.dropped = [{**d, "list": "highlight"} for d in d1]
+        gp.highlight, d1 = merge_similar(new_h, embedder, merge_threshold)
+        gp.non_highlight, d2 = merge_similar(new_n, embedder, merge_threshold)
+        gp.dropped = retired + [{**d, "list": "highlight"} for d in d1]
         gp.dropped += [{**d, "list": "non_highlight"} for d in d2]
         gp.highlight, gp.non_highlight, d3 = drop_contradictions(
             gp.highlight, gp.non_highlight, embedder, merge_threshold

@@ -70,6 +70,11 @@ class Stage2Config:
     learning_rate: float = 1e-4
     label_lr: float = DEFAULT_LABEL_LR
     """SGD rate of the labels' logits (see :mod:`.nlc`)."""
+    label_start: float = 0.2
+    label_stop: float = 0.8
+    """The labels learn in epochs (start, stop] as shares of the round, PENCIL's three phases
+    (its 70 / 130 / 120 of 320 epochs): the model first learns from ``Y_n`` as it is, then
+    model and labels learn together, then the model settles on the refurbished labels."""
     lambda_cp: float = 0.1
     lambda_s: float = 0.4
     nlc: bool = True
@@ -117,6 +122,11 @@ class Stage2Config:
         for name in ("confident_top", "confident_bottom", "model_weight"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 problems.append(f"{name} must be in [0, 1], got {getattr(self, name)}")
+        if not 0.0 <= self.label_start <= self.label_stop <= 1.0:
+            problems.append(
+                f"need 0 <= label_start <= label_stop <= 1, got {self.label_start}, "
+                f"{self.label_stop}"
+            )
         if self.confident_top + self.confident_bottom > 1:
             problems.append("confident_top + confident_bottom must be <= 1")
         if not 0.0 < self.validation_fraction < 1.0:
@@ -410,7 +420,13 @@ def _train_round(
         order = rng.permutation(len(examples))
         sums: Counter = Counter()
         steps = 0
-        before = labels.detach().clone()
+        learning = (
+            config.nlc
+            and state["frozen"] is None
+            and round(config.label_start * config.epochs)
+            < epoch
+            <= round(config.label_stop * config.epochs)
+        )
         for s in range(0, len(order), config.batch_size):
             idx = order[s : s + config.batch_size]
             batch = collate([examples[i] for i in idx], config.max_clips, rng)
@@ -451,17 +467,17 @@ def _train_round(
             labels.grad = None
             accelerator.backward(total / n)
             optimizer.step()
-            if config.nlc and state["frozen"] is None and labels.grad is not None:
+            if learning and labels.grad is not None:
                 with torch.no_grad():  # each clip's own loss, not the batch mean: see nlc.py
                     labels -= config.label_lr * labels.grad * n
             sums.update({k: v for k, v in parts.items()})
             sums["loss"] += float(total.detach() / n)
             steps += 1
         refurbished = torch.softmax(labels.detach(), -1)[:, 1]
-        if config.nlc and state["frozen"] is None:
+        if learning:
             why = collapse_problem(refurbished[labelled], start_share)
-            if why:
-                labels.data = before  # back to the last sane labels, kept from now on
+            if why:  # back to Y_n: labels near collapse already taught the model the collapse
+                labels.data = init_label_logits(yn).to(device)
                 refurbished = torch.softmax(labels.detach(), -1)[:, 1]
                 state["frozen"] = epoch
                 problems["labels collapsing (frozen)"] += 1

@@ -10,11 +10,18 @@ training). The losses, per clip and averaged over the labelled clips:
   ``CrossEntropyLoss`` to ``softmax(ỹ)``, a quirk not copied here), weight ``lambda_cp``;
 - ``L_s = -sum f log f``, the entropy of the model's output, weight ``lambda_s``.
 
-``ỹ`` is updated by plain SGD with its own, much larger learning rate, applied to each clip's
-own loss (not the batch mean), so the rate does not depend on how many clips share a batch.
+As in PENCIL, training has three phases (``Stage2Config.label_start`` / ``label_stop``): the
+labels stay at ``Y_n`` while the model warms up, then learn, then stay fixed while the model
+settles. ``ỹ`` is updated by plain SGD with its own, much larger learning rate, applied to
+each clip's own loss (not the batch mean), so the rate does not depend on how many clips
+share a batch.
 PENCIL uses 600 on the batch mean of 128 images, about 4.7 per image; the default here is
 :data:`DEFAULT_LABEL_LR`. A collapse check stops the labels (not the model) when they drift to
-one value.
+one value; the labels then go back to ``Y_n`` and stay there.
+
+The fixed point of the labels' update is ``y^d = (f + lambda_cp * y_n) / (1 + lambda_cp)``:
+about 91 % the model's output at the paper's weights. The benchmark shows what that costs: a
+model that starts uninformed pulls its labels towards its own guesses.
 """
 
 from __future__ import annotations
