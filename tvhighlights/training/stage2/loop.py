@@ -711,9 +711,11 @@ def train_stage2(
     work.mkdir(parents=True, exist_ok=True)
     cache = work / "llm-calls.jsonl"
     if isinstance(llm, str) or isinstance(describer, str):
+        from ...llm.cache import CallCache
         from ...llm.registry import get_describer, get_llm
 
-        opts = {"cache": cache, "device": config.device, **(llm_options or {})}
+        # one cache object for both: the same file, one lock, each answer seen by both
+        opts = {"cache": CallCache(cache), "device": config.device, **(llm_options or {})}
         if isinstance(llm, str):
             llm = get_llm(llm, max_tokens=config.max_tokens, **opts)
         if isinstance(describer, str):
