@@ -178,6 +178,8 @@ def test_hpi_answers_are_checked():
     assert h == ["Loud impacts"] and n == ["static dialogue"]
     with pytest.raises(LLMResponseError):
         parse_patterns('{"highlight": [], "non_highlight": []}')
+    with pytest.raises(LLMResponseError):  # the template copied back is no pattern
+        parse_patterns('{"highlight": ["pattern", "..."], "non_highlight": []}')
     assert parse_correction('{"keep": ["h1", "N2", "X9"]}', ["H1", "H2", "N1", "N2"]) == {
         "H1",
         "N2",

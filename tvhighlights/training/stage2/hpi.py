@@ -47,6 +47,10 @@ MAX_PATTERNS = 12
 """Per list and genre: a prompt with more stops being a summary."""
 
 
+_TEMPLATE_WORDS = {"pattern", "patterns", "...", "<pattern>"}
+"""The answer template's own words: a weak model copies them back (SmolLM2 did)."""
+
+
 class Embedder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray: ...
 
@@ -72,7 +76,7 @@ def _clean(p: Any) -> str | None:
     if not isinstance(p, str):
         return None
     p = " ".join(p.strip().strip("-*•").split()).rstrip(".")
-    if not p or len(p.split()) > MAX_PATTERN_WORDS:
+    if not p or len(p.split()) > MAX_PATTERN_WORDS or p.lower() in _TEMPLATE_WORDS:
         return None
     return p
 
