@@ -52,6 +52,7 @@ __all__ = [
     "TrainingError",
     "clip_scores",
     "evaluate_model",
+    "new_model",
     "train_stage1",
 ]
 
@@ -125,6 +126,46 @@ class Stage1Result:
     validation: dict[str, Any]
     seconds: float
     resumed_from: int | None = None
+
+
+def new_model(
+    train: Sequence[VideoExample],
+    features: str | Path,
+    extractors: Sequence[str] | None,
+    overrides: dict[str, Any],
+) -> Any:
+    """An untrained LTV-HD for ``train``'s feature widths: its config names the extractors
+    behind the features (and their checkpoints, which prediction rebuilds), its input
+    standardisation is ``train``'s statistics; ``overrides`` are LTVHDConfig settings."""
+    from ..models.ltvhd import LTVHDConfig, LTVHDModel
+
+    used = used_extractors(features, train[0].video_id, extractors)
+    overrides = dict(overrides)
+    if "hidden_size" in overrides and "intermediate_size" not in overrides:
+        # feed-forward blocks twice as wide as the model, as LTVHDConfig's defaults (64, 128)
+        overrides["intermediate_size"] = 2 * int(overrides["hidden_size"])
+    model = LTVHDModel(
+        LTVHDConfig(
+            visual_dim=int(train[0].visual.shape[1]),
+            audio_dim=int(train[0].audio.shape[1]),
+            extractors=[u["name"] for u in used],
+            extractor_keys=[u["key"] for u in used],
+            extractor_options={
+                u["name"]: {"model": u["settings"]["model"]}
+                for u in used
+                if "model" in u["settings"]
+            },
+            **overrides,
+        )
+    )
+    stats = feature_statistics(train)
+    model.set_feature_statistics(
+        torch.from_numpy(stats["visual_mean"]),
+        torch.from_numpy(stats["visual_std"]),
+        torch.from_numpy(stats["audio_mean"]) if "audio_mean" in stats else None,
+        torch.from_numpy(stats["audio_std"]) if "audio_std" in stats else None,
+    )
+    return model
 
 
 def _check_mil_data(examples: Sequence[VideoExample], dataset: str | Path) -> None:
@@ -213,8 +254,6 @@ def train_stage1(
     """
     from accelerate import Accelerator
 
-    from ..models.ltvhd import LTVHDConfig, LTVHDModel
-
     config = config or Stage1Config()
     out = Path(out)
     t0 = time.perf_counter()
@@ -230,31 +269,9 @@ def train_stage1(
         if not val:
             val = train
             val_source = "the train videos themselves (too few videos to hold any out)"
-    used = used_extractors(features, train[0].video_id, extractors)
-    names, keys = [u["name"] for u in used], [u["key"] for u in used]
-    # what prediction needs to rebuild the same extractors: their checkpoint, where they have one
-    options = {
-        u["name"]: {"model": u["settings"]["model"]} for u in used if "model" in u["settings"]
-    }
-
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    model_config = LTVHDConfig(
-        visual_dim=int(train[0].visual.shape[1]),
-        audio_dim=int(train[0].audio.shape[1]),
-        extractors=names,
-        extractor_keys=keys,
-        extractor_options=options,
-        **config.model,
-    )
-    model = LTVHDModel(model_config)
-    stats = feature_statistics(train)
-    model.set_feature_statistics(
-        torch.from_numpy(stats["visual_mean"]),
-        torch.from_numpy(stats["visual_std"]),
-        torch.from_numpy(stats["audio_mean"]) if "audio_mean" in stats else None,
-        torch.from_numpy(stats["audio_std"]) if "audio_std" in stats else None,
-    )
+    model = new_model(train, features, extractors, config.model)
     optimizer = torch.optim.Adam(
         model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )

@@ -38,18 +38,16 @@ from ...errors import InvalidArgumentError, TrainingError, TVHighlightsError
 from ...evaluation.metrics import clip_auc_ap, cohen_kappa
 from ...features.store import FeatureStore, load_features
 from ...fileio import append_jsonl, read_jsonl_objects, write_json
-from ...llm.client import LLMClient
+from ...llm.client import CallStats, LLMClient
 from ...llm.describer import ClipToDescribe, Describer
 from ..checkpoint import load_checkpoint, save_checkpoint, save_model_folder
 from ..data import (
     VideoExample,
     collate,
-    feature_statistics,
     load_examples,
     split_train_validation,
-    used_extractors,
 )
-from ..stage1 import clip_scores
+from ..stage1 import clip_scores, new_model
 from .hpi import GenrePatterns, induce_patterns
 from .llg import GENRES, chunks, llg_messages, merge_with_model, normalise_genre, parse_llg_answer
 from .nlc import DEFAULT_LABEL_LR, collapse_problem, init_label_logits, nlc_loss
@@ -626,7 +624,6 @@ def _load_model(folder: str | Path, param: str | None = None):
 
 
 def _init_model(init, train: _Split, features, extractors, config: Stage2Config):
-    from ...models.ltvhd import LTVHDConfig, LTVHDModel
 
     if init is not None:
         model = _load_model(init, "init")
@@ -644,32 +641,7 @@ def _init_model(init, train: _Split, features, extractors, config: Stage2Config)
             )
         return model
     torch.manual_seed(config.seed)
-    used = used_extractors(features, train.examples[0].video_id, extractors)
-    overrides = dict(config.model)
-    if "hidden_size" in overrides and "intermediate_size" not in overrides:
-        overrides["intermediate_size"] = 2 * int(overrides["hidden_size"])
-    model = LTVHDModel(
-        LTVHDConfig(
-            visual_dim=int(train.examples[0].visual.shape[1]),
-            audio_dim=int(train.examples[0].audio.shape[1]),
-            extractors=[u["name"] for u in used],
-            extractor_keys=[u["key"] for u in used],
-            extractor_options={
-                u["name"]: {"model": u["settings"]["model"]}
-                for u in used
-                if "model" in u["settings"]
-            },
-            **overrides,
-        )
-    )
-    stats = feature_statistics(train.examples)
-    model.set_feature_statistics(
-        torch.from_numpy(stats["visual_mean"]),
-        torch.from_numpy(stats["visual_std"]),
-        torch.from_numpy(stats["audio_mean"]) if "audio_mean" in stats else None,
-        torch.from_numpy(stats["audio_std"]) if "audio_std" in stats else None,
-    )
-    return model
+    return new_model(train.examples, features, extractors, config.model)
 
 
 def _as_list(y: np.ndarray) -> list[float | None]:
@@ -799,7 +771,7 @@ def train_stage2(
                 continue
             shutil.rmtree(rdir)
         rdir.mkdir(parents=True, exist_ok=True)
-        llm.stats.__init__()  # counts per round
+        llm.stats = CallStats()  # counts per round
         trained = init is not None or r > 1
         low, high = _thresholds(scores, train, config) if trained else (None, None)
         y_llm, inferred, problems = _llg(
