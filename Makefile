@@ -96,6 +96,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_model.py
 	$(BIN)/python benchmarks/bench_titles.py
 	$(BIN)/python benchmarks/bench_demo.py
+	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_stage2.py --markdown
 
 clean:

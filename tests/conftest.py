@@ -34,3 +34,17 @@ def sample() -> Callable[[str], Path]:
     ``TVHIGHLIGHTS_CACHE`` elsewhere before calling it.
     """
     return sample_file
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    """Debian's chromium under Playwright (a test fails, never skips, when it is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from browser import BROWSER_ARGS, CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed (apt-get install -y chromium; make test does it)")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield b
+        b.close()

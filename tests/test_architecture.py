@@ -133,7 +133,7 @@ LAYERS = [
     ("models",),
     ("training", "evaluation"),
     ("inference", "baselines"),
-    ("builders", "app"),
+    ("builders", "app", "annotate"),
     ("cli",),
 ]
 """From the bottom up: a module may import its own layer's and lower layers' modules only

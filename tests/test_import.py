@@ -30,6 +30,11 @@ CORE = [
     "tvhighlights.features.store",
     "tvhighlights.features.extract",
     "tvhighlights.features.handcrafted",
+    "tvhighlights.annotate.store",
+    "tvhighlights.annotate.auth",
+    "tvhighlights.annotate.videos",
+    "tvhighlights.annotate.session",
+    "tvhighlights.annotate.thumbnails",
     "tvhighlights.metrics",  # an old path: forwards without importing anything heavy
 ]
 

@@ -122,6 +122,25 @@ class LLMCallError(TVHighlightsError):
 
 
 # --------------------------------------------------------------------------------------------
+# Annotation
+
+
+class AnnotationStoreError(InputFormatError):
+    """An annotator's decisions file cannot be used (a line that is not JSON, an unknown video
+    or clip, a bad field); every problem names the file and its line."""
+
+    def __init__(self, path: str | Path, problems: Iterable[str]) -> None:
+        super().__init__(path, problems, what="annotations")
+
+
+class AnnotatorsFileError(InputFormatError):
+    """The file of annotators (names and password hashes) is unreadable or malformed."""
+
+    def __init__(self, path: str | Path, problems: Iterable[str]) -> None:
+        super().__init__(path, problems, what="annotators file")
+
+
+# --------------------------------------------------------------------------------------------
 # Features, models, training, prediction
 
 

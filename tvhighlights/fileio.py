@@ -20,6 +20,11 @@ from typing import IO, Any
 
 import numpy as np
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: appends are not locked
+    fcntl = None  # type: ignore[assignment]
+
 from .errors import InvalidArgumentError
 
 
@@ -69,19 +74,25 @@ def append_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> Path:
     """Append rows as JSON lines and make them durable (flush + fsync) before returning.
 
     A file whose last line was torn (a process killed mid-write) gets a newline first, so the
-    torn line stays one bad line and the new rows stay whole. NaN is refused (not JSON).
+    torn line stays one bad line and the new rows stay whole. Writers of the same file take
+    turns (an exclusive ``flock`` on POSIX), so two processes appending at once lose nothing.
+    NaN is refused (not JSON), before anything is written.
     """
     path = Path(path)
+    data = b"".join(
+        (json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+        for row in rows
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+b") as fh:
+        if fcntl is not None:  # two processes appending at once take turns
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         fh.seek(0, os.SEEK_END)
         if fh.tell():
             fh.seek(-1, os.SEEK_END)
             if fh.read(1) != b"\n":
                 fh.write(b"\n")
-        for row in rows:
-            line = json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n"
-            fh.write(line.encode("utf-8"))
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     return path

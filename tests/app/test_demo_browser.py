@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from browser import free_port, server_env, start_server, stop_server
 from media import write_video
 from planted import make_planted
 
@@ -26,54 +25,7 @@ from tvhighlights.video import probe
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-BROWSER_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage"]
 RESULT_TIMEOUT_MS = 240_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_until_serving(url: str, proc: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    """Poll ``url`` until it answers 200; fail with the server's log if it dies or never does."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"the server exited ({proc.returncode}):\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"the server did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
-
-
-def start_server(cmd: list[str], cwd: Path, env: dict, log: Path, url: str) -> subprocess.Popen:
-    fh = log.open("w")
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=fh, stderr=subprocess.STDOUT)
-    wait_until_serving(url, proc, log)
-    return proc
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def server_env(root: Path) -> dict:
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False",
-           "GRADIO_TEMP_DIR": str(root / "gradio")}  # fmt: skip
-    env.pop("TVH_DEMO_MODEL", None)
-    return env
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +45,7 @@ def trained_model(tmp_path_factory) -> Path:
 def server(trained_model, tmp_path_factory):
     """``tvhighlights demo`` on a free port of 127.0.0.1; yields its URL."""
     root = tmp_path_factory.mktemp("demo")
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     cmd = [sys.executable, "-m", "tvhighlights", "-v", "demo", "--model", str(trained_model),
            "--port", str(port), "--output-dir", str(root / "out")]  # fmt: skip
@@ -103,14 +55,8 @@ def server(trained_model, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed (apt-get install -y chromium; make test does it)")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield b
-        b.close()
+def browser(chromium):
+    return chromium
 
 
 @pytest.fixture
@@ -271,7 +217,7 @@ def test_an_upload_over_the_size_limit_is_refused(trained_model, tmp_path):
 
     from tvhighlights.app import DemoSettings, launch_demo
 
-    port = _free_port()
+    port = free_port()
     settings = DemoSettings(max_file_size="100kb", output_dir=tmp_path / "out")
     demo = launch_demo(trained_model, port=port, settings=settings, block=False, search=[])
     try:
@@ -303,7 +249,7 @@ def test_two_pages_at_once_get_their_own_results(new_page, sample):
 def test_the_space_app_serves_the_library_app(trained_model, tmp_path):
     """``spaces/demo/app.py`` (the Hub Space) runs as ``python app.py`` and serves the page."""
     space = Path(__file__).resolve().parents[2] / "spaces" / "demo"
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
     env = {**server_env(tmp_path), "TVH_DEMO_MODEL": str(trained_model),
            "GRADIO_SERVER_PORT": str(port)}  # fmt: skip

@@ -224,7 +224,7 @@ def test_train_stage2_offline_with_signals_and_smollm2_over_http(tmp_path):
     from tvhighlights.llm.serving import transformers_serve
 
     ds, feats = make_planted(
-        tmp_path, n_videos=6, clips=12, name="handcrafted", cue_columns=(MOTION,), test_videos=1
+        tmp_path, n_videos=4, clips=12, name="handcrafted", cue_columns=(MOTION,), test_videos=1
     )
     s1 = tmp_path / "s1"
     train_stage1(ds, feats, s1, Stage1Config(epochs=3, batch_size=4, patience=3, model=SMALL))
@@ -247,7 +247,7 @@ def test_train_stage2_offline_with_signals_and_smollm2_over_http(tmp_path):
             "--llm",
             server.spec(),
             "--rounds",
-            "2",
+            "1",
             "--epochs",
             "2",
             "--batch-size",
@@ -261,11 +261,11 @@ def test_train_stage2_offline_with_signals_and_smollm2_over_http(tmp_path):
         )
     assert res.returncode == 0, res.stderr
     report = json.loads((out / "stage2" / "report.json").read_text())
-    assert [r["round"] for r in report["rounds"]] == [0, 1, 2]
+    assert [r["round"] for r in report["rounds"]] == [0, 1]  # one round: the CI's time
     for r in report["rounds"][1:]:
-        assert r["llm"]["requests"] >= 6 and r["llm"]["failures"] == {}  # every call answered
+        assert r["llm"]["requests"] >= 3 and r["llm"]["failures"] == {}  # every call answered
         unusable = sum(v for k, v in r["problems"].items() if k.startswith("LLG"))
-        assert unusable + r["llm_coverage"] * 6 > 0  # each answer either used or counted
+        assert unusable + r["llm_coverage"] * 4 > 0  # each answer either used or counted
         assert r["labelled_share"] > 0  # confident stage-1 predictions label clips regardless
     assert report["llm"].startswith("openai:http://127.0.0.1")
     assert (out / "model.safetensors").is_file() and (out / "stage2" / "rounds.png").is_file()

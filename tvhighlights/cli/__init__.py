@@ -14,7 +14,7 @@ import sys
 import typer
 
 from ..errors import TVHighlightsError
-from . import build, demo, evaluate, features, predict, samples, train
+from . import annotate, build, demo, evaluate, features, predict, samples, train
 from ._app import app
 
 __all__ = ["FLAGS", "app", "main"]
@@ -33,10 +33,12 @@ for _name, _command in (
     ("predict", predict.predict_cmd),
     ("baselines", evaluate.baselines_cmd),
     ("demo", demo.demo_cmd),
+    ("annotate", annotate.annotate_cmd),
 ):
     app.command(_name)(_command)
 
 FLAGS = {
+    "annotator": "--annotator",
     "batch_size": "--batch-size",
     "confident_match": "--confident-match",
     "describer": "--describer",
