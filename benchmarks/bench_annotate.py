@@ -127,7 +127,9 @@ def time_page(browser, dataset: Path, video_id: str, work: Path, steps: int) -> 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=28, help="at most 29 (twice within the 2-minute video)")
+    parser.add_argument(
+        "--steps", type=int, default=28, help="at most 29 (twice within the 2-minute video)"
+    )
     parser.add_argument("--hours", type=float, default=2.0)
     args = parser.parse_args()
     args.steps = max(1, min(args.steps, 29))  # twice, within the short video (60 clips)

@@ -39,9 +39,8 @@ def main() -> int:
     ap.add_argument("--restart", action="store_true", help="discard earlier rounds and calls")
     args = ap.parse_args()
     print_machine()
-    from tvhighlights.llm.serving import transformers_serve
-
     from tvhighlights.llm.packaged import packaged_llm_path
+    from tvhighlights.llm.serving import transformers_serve
 
     runs = args.runs
     for need in ("tvhighlights", "features", "ltvhd-s1"):

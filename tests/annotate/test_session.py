@@ -81,7 +81,10 @@ def test_load_videos_from_a_dataset_and_a_csv(tmp_path):
     csv = tmp_path / "videos.csv"
     csv.write_text(f"video_id,path\nb,\na,{a}\n")
     got = load_videos(dataset, csv)
-    assert [(v.video_id, v.num_clips, v.split) for v in got] == [("b", 2, "test"), ("a", 3, "train")]
+    assert [(v.video_id, v.num_clips, v.split) for v in got] == [
+        ("b", 2, "test"),
+        ("a", 3, "train"),
+    ]
     assert got[0].clip_span(1) == (2.0, 3.0)
 
     csv.write_text("video_id\nb\nnope\nb\n")
