@@ -11,9 +11,10 @@ __all__ = ["run_cli"]
 
 
 def run_cli(
-    *args: str, cwd: str | Path | None = None, timeout: float = 600
+    *args: str, cwd: str | Path | None = None, timeout: float = 600, input: str | None = None
 ) -> subprocess.CompletedProcess:
-    """``python -m tvhighlights ARGS`` with captured output (``HF_HUB_OFFLINE=1``, 200 columns)."""
+    """``python -m tvhighlights ARGS`` with captured output (``HF_HUB_OFFLINE=1``, 200 columns)
+    and ``input`` on its standard input."""
     env = {**os.environ, "COLUMNS": "200", "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [sys.executable, "-m", "tvhighlights", *args],
@@ -22,4 +23,5 @@ def run_cli(
         cwd=cwd,
         env=env,
         timeout=timeout,
+        input=input,
     )

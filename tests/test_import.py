@@ -30,6 +30,7 @@ CORE = [
     "tvhighlights.features.store",
     "tvhighlights.features.extract",
     "tvhighlights.features.handcrafted",
+    "tvhighlights.annotate",
     "tvhighlights.annotate.store",
     "tvhighlights.annotate.auth",
     "tvhighlights.annotate.videos",

@@ -30,12 +30,14 @@ def render_card(
     config: Any = None,
     report: Mapping[str, Any] | None = None,
     rows: Mapping[str, int] | None = None,
+    annotation: Mapping[str, Any] | None = None,
 ) -> str:
     """The card of a folder holding ``files`` (``{config: {split: path}}``).
 
     ``config`` (the build's :class:`~tvhighlights.build.BuildConfig`) adds the label rule,
     ``report`` (the build report) the statistics, ``rows`` (rows per split of the default
-    config) the row counts.
+    config) the row counts, ``annotation`` (the summary of
+    :func:`tvhighlights.annotate.aggregate.write_test_split`) how the test split was labelled.
     """
     data = DatasetCardData(
         pretty_name="TVHighlights",
@@ -46,6 +48,11 @@ def render_card(
     )
     dataset_infos(files).to_dataset_card_data(data)
     card = DatasetCard.from_template(
-        data, template_path=str(TEMPLATE), config=config, report=report, rows=dict(rows or {})
+        data,
+        template_path=str(TEMPLATE),
+        config=config,
+        report=report,
+        rows=dict(rows or {}),
+        annotation=annotation,
     )
     return str(card)

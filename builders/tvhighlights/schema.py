@@ -42,12 +42,15 @@ VIDEO_ROWS = Features(
         "scores": List(Value("float32")),
         "labels": List(LABEL),
         "categories": List(Value("string")),
+        "num_annotators": List(Value("int32")),
         "video_label": LABEL,
         "num_derivatives": Value("int32"),
         "video_path": Value("string"),
     }
 )
-"""One row per video (a source, or a window of one): votes, scores and labels per clip."""
+"""One row per video (a source, or a window of one): votes, scores and labels per clip. Test
+rows written from human annotation (``tvhighlights annotations aggregate``) also carry
+``categories`` and ``num_annotators`` per clip; train rows leave them null."""
 
 MATCH_ROWS = Features(
     {

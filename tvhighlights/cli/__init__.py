@@ -16,6 +16,7 @@ import typer
 from ..errors import TVHighlightsError
 from . import annotate, build, demo, evaluate, features, predict, samples, train
 from ._app import app
+from .annotations import app as annotations_app  # not `annotations`: the __future__ name
 
 __all__ = ["FLAGS", "app", "main"]
 
@@ -36,6 +37,7 @@ for _name, _command in (
     ("annotate", annotate.annotate_cmd),
 ):
     app.command(_name)(_command)
+app.add_typer(annotations_app, name="annotations")
 
 FLAGS = {
     "annotator": "--annotator",
@@ -55,13 +57,16 @@ FLAGS = {
     "max_queue": "--queue-size",
     "concurrency_limit": "--concurrency",
     "init": "--init",
+    "min_annotators": "--min-annotators",
     "min_seconds": "--min-seconds",
     "name": "NAME",
     "num_workers": "--num-workers",
+    "password": "--password-stdin",
     "restart": "--restart",
     "shard": "--shard",
     "sources": "--sources",
     "title_filter": "--title-filter",
+    "tie": "--tie",
     "title_gate": "--title-gate",
     "top_n": "--top-n",
     "reel_seconds": "--reel-seconds",
