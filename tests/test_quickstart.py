@@ -50,3 +50,46 @@ def test_make_quickstart_runs_end_to_end(tmp_path):
     reel = probe(runs / "bbb.reel.mp4")
     assert reel.has_audio and reel.duration > 2
     assert "| ltvhd-s1 |" in res.stdout  # the table the README shows
+
+    # the test split annotated again by three (simulated) annotators, on the real build
+    _annotate_the_quickstart_test_split(runs, tmp_path)
+
+
+def _annotate_the_quickstart_test_split(runs: Path, tmp_path: Path) -> None:
+    """Three annotators copy the trailer's labels, each wrong on a different tenth of the
+    clips; the majority vote must give the trailer's labels back, in a folder that keeps its
+    other configs, report and images, and that `eval` scores against."""
+    import numpy as np
+    from cli_runner import run_cli
+    from datasets import load_dataset
+
+    from tvhighlights.annotate import AnnotationStore, load_videos
+    from tvhighlights.data import load_references
+
+    dataset = runs / "tvhighlights"
+    before = sorted(p.name for p in (dataset / "images").iterdir())
+    (video,) = load_videos(dataset)  # the test split: the film
+    truth = load_references("bbb-trailer")[0].labels
+    store = AnnotationStore(tmp_path / "store")
+    store.write_videos({video.video_id: video.to_json()})
+    rng = np.random.default_rng(0)
+    wrong = np.array_split(rng.permutation(video.num_clips)[: 3 * (video.num_clips // 10)], 3)
+    for name, flips in zip(("ann", "bob", "cat"), wrong, strict=True):
+        said = truth.astype(bool).copy()
+        said[flips] = ~said[flips]
+        for clip, yes in enumerate(said):
+            store.record(name, video.video_id, clip, bool(yes), "Others" if yes else None)
+    res = run_cli("annotations", "agreement", "--store", str(store.root))
+    assert res.returncode == 0, res.stderr
+    res = run_cli("annotations", "aggregate", "--store", str(store.root), "--dataset", str(dataset))
+    assert res.returncode == 0, res.stderr
+    test = load_dataset(str(dataset), split="test")
+    assert test["video_id"] == ["bbb"] and test["labels"][0] == truth.tolist()
+    assert set(test["num_annotators"][0]) == {3}
+    assert load_dataset(str(dataset), "features", split="test")["video_id"] == ["bbb"]
+    assert len(load_dataset(str(dataset), "matches", split="train")) > 0
+    assert sorted(p.name for p in (dataset / "images").iterdir()) == before
+    assert (dataset / "build_report.json").is_file()
+    res = run_cli("eval", "--references", str(dataset), "--split", "test", "--submission",
+                  str(runs / "ltvhd-s1.jsonl"))  # fmt: skip
+    assert res.returncode == 0 and "ltvhd-s1" in res.stdout, res.stderr

@@ -180,6 +180,10 @@ def test_annotators_sign_in_mark_clips_and_lose_nothing(chromium, server, setup,
     shown = badges(page)
     assert shown[9] == "CGI" and shown[4] == "Action" and shown[3] == "not"
     assert "this video 6 / 28" in page.locator("#progress").inner_text()
+    # every picture is made in the background and the strip shows it without a click
+    page.locator(".tvh-note").wait_for(state="detached", timeout=120_000)
+    page.wait_for_function("() => { const v = document.querySelector('#tvh-video');"
+                           " return v && v.readyState >= 2 && !v.seeking; }")  # fmt: skip
     if os.environ.get("TVH_TEST_ARTIFACTS"):
         out = Path(os.environ["TVH_TEST_ARTIFACTS"])
         out.mkdir(parents=True, exist_ok=True)
