@@ -42,24 +42,16 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-dev-shm-usage"
 
 def make_video(path: Path, seconds: float, fps: int = 2, size=(160, 90)) -> Path:
     """A video whose picture changes every frame (so every clip's picture differs)."""
-    import av
     import numpy as np
 
-    with av.open(str(path), "w") as out:
-        vs = out.add_stream("libx264", rate=fps)
-        vs.width, vs.height = size
-        vs.pix_fmt = "yuv420p"
-        vs.options = {"preset": "ultrafast", "g": str(fps * 10)}
+    from tvhighlights.video.writer import Mp4Writer
+
+    with Mp4Writer(path, *size, Fraction(fps), preset="ultrafast") as out:
         for i in range(round(seconds * fps)):
             img = np.zeros((size[1], size[0], 3), np.uint8)
             img[:, :, 0] = (i * 7) % 255
             img[:, (i % size[0]) :, 1] = 200
-            frame = av.VideoFrame.from_ndarray(img, format="rgb24")
-            frame.pts, frame.time_base = i, Fraction(1, fps)
-            for p in vs.encode(frame):
-                out.mux(p)
-        for p in vs.encode(None):
-            out.mux(p)
+            out.add_rgb(img)
     return path
 
 

@@ -139,3 +139,19 @@ def test_pictures_start_at_the_strip_window_then_fill_in_the_rest(tmp_path):
     assert st.error is None and st.made == 20
     made = sorted(thumbs.path(video, 0).parent.glob("*.jpg"), key=lambda p: p.stat().st_mtime_ns)
     assert int(made[0].stem) == 7  # the window around clip 15 came first
+
+
+def test_a_hand_edited_file_opens_with_the_bad_lines_named_and_skipped(tmp_path):
+    store = AnnotationStore(tmp_path / "store")
+    store.record("ann", "v0", 0, True, "Action")
+    with open(store.path("ann"), "a") as fh:
+        fh.write('{"video_id": "v0", "clip": 99, "highlight": true, "annotator": "ann"}\n')
+        fh.write("not json at all\n")
+    store.record("ann", "v0", 1, False)
+    s = AnnotationSession(store, _videos(tmp_path), "ann")
+    assert sorted(s.decisions["v0"]) == [0, 1]
+    assert len(s.warnings) == 2
+    assert any("line 2: clip 99 is out of range" in w for w in s.warnings)
+    assert any("line 3: not JSON" in w for w in s.warnings)
+    s.decide(False)  # and the annotator goes on: appending never touches the bad lines
+    assert "not json at all" in store.path("ann").read_text()

@@ -16,11 +16,11 @@ from __future__ import annotations
 import html
 import json
 import logging
-import os
 import urllib.parse
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
+
+import gradio as gr  # the package has turned gradio's analytics off
 
 from .. import __version__
 from ..annotate.auth import Annotators
@@ -30,10 +30,7 @@ from ..annotate.thumbnails import Thumbnails
 from ..annotate.videos import AnnotationVideo, load_videos
 from ..errors import InvalidArgumentError, TVHighlightsError
 from ..samples import cache_dir
-
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-
-import gradio as gr  # after the environment above
+from .serve import launch_page
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +53,6 @@ SHORTCUTS = (
 def default_thumbnails_dir() -> Path:
     """Where the clips' pictures are cached: ``thumbnails/`` in the tvhighlights cache."""
     return cache_dir() / "thumbnails"
-
-
-def _asset(name: str) -> str:
-    return resources.files("tvhighlights.app").joinpath("assets", name).read_text("utf-8")
 
 
 def _url(path: Path) -> str:
@@ -357,19 +350,15 @@ def launch_annotator(
     page = build_annotator(items, st, annotator=annotator, thumbnails=thumbs)
     folders = sorted({str(v.path.resolve().parent) for v in items if not v.missing})
     logger.info("annotating %d videos into %s", len(items), st.root)
-    page.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
+    return launch_page(
+        page,
+        host=host,
+        port=port,
+        script="annotate.js",
+        style="annotate.css",
+        allowed_paths=[str(thumbs.folder.resolve()), *folders],
+        block=block,
         auth=checker,
         auth_message="TVHighlights annotation: sign in with your annotator name.",
-        allowed_paths=[str(thumbs.folder.resolve()), *folders],
         blocked_paths=[str(st.root.resolve())],  # blind: no one fetches another's file
-        show_error=True,
-        ssr_mode=False,
-        prevent_thread_lock=not block,
-        head=f"<script>{_asset('annotate.js')}</script>",
-        css=_asset("annotate.css"),
-        footer_links=[],
     )
-    return page

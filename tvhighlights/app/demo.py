@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import time
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
+
+import gradio as gr  # the package has turned gradio's analytics off
 
 from ..errors import TVHighlightsError
 from ..video import probe
@@ -34,12 +34,8 @@ from .analysis import (
 )
 from .figure import empty_figure, score_figure
 from .models import ModelRegistry, default_model, find_local_models
+from .serve import launch_page
 from .settings import DemoSettings
-
-# Read by gradio when it is imported and at launch: no telemetry, no version lookup.
-os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-
-import gradio as gr  # after the environment above
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +53,6 @@ _SHORTCUTS = (
 )
 
 _IDLE = "Upload a video or pick a sample, then press **Find highlights**."
-
-
-def _asset(name: str) -> str:
-    return resources.files("tvhighlights.app").joinpath("assets", name).read_text("utf-8")
 
 
 def _available_samples(names: Sequence[str]) -> dict[str, Path]:
@@ -324,17 +316,13 @@ def launch_demo(
     settings.output_dir.mkdir(parents=True, exist_ok=True)
     from ..samples import cache_dir
 
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        max_file_size=settings.max_file_size,
+    return launch_page(
+        demo,
+        host=host,
+        port=port,
+        script="demo.js",
+        style="demo.css",
         allowed_paths=[str(settings.output_dir), str(cache_dir() / "samples")],
-        show_error=True,
-        ssr_mode=False,
-        prevent_thread_lock=not block,
-        head=f"<script>{_asset('demo.js')}</script>",
-        css=_asset("demo.css"),
-        footer_links=[],
+        block=block,
+        max_file_size=settings.max_file_size,
     )
-    return demo
