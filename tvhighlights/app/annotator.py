@@ -67,12 +67,14 @@ def _time(t: float) -> str:
 
 
 class _Tab:
-    """One browser tab: the annotator's session, the video the page shows, a seek counter."""
+    """One browser tab: the annotator's session, the video the page shows, a seek counter and
+    how many pictures its strip was drawn with."""
 
     def __init__(self, session: AnnotationSession) -> None:
         self.session = session
         self.shown: str | None = None
         self.seq = 0
+        self.drawn = -1
 
 
 def player_html(video: AnnotationVideo) -> str:
@@ -179,6 +181,7 @@ def build_annotator(
         a, b = v.clip_span(s.clip)
         bounds = json.dumps({"video": v.video_id, "clip": s.clip, "start": a, "end": b,
                              "seq": tab.seq})  # fmt: skip
+        tab.drawn = thumbs.status(v).made
         problems = [p for p in (v.missing, thumbs.status(v).error) if p]
         if problems and not status:
             status = "**This video cannot be shown:** " + "; ".join(problems)
@@ -250,9 +253,9 @@ def build_annotator(
         return "" if found else f"Every clip {what} has a decision."
 
     def on_tick(tab: _Tab | None):
-        if tab is None or thumbs.status(tab.session.video).made == getattr(tab, "drawn", -1):
+        if tab is None or thumbs.status(tab.session.video).made == tab.drawn:
             return gr.skip()
-        tab.drawn = thumbs.status(tab.session.video).made  # type: ignore[attr-defined]
+        tab.drawn = thumbs.status(tab.session.video).made
         return strip_html(tab.session, thumbs)
 
     with gr.Blocks(title="TVHighlights: annotate", analytics_enabled=False) as page:
