@@ -34,7 +34,7 @@ from ..build.voting import LabelRule, video_label
 from ..data.folder import DataFiles, read_card, read_split, split_names
 from ..errors import InvalidArgumentError
 from ..fileio import write_json
-from .store import CATEGORIES, AnnotatorDecisions, ClipKey, Decision
+from .store import CATEGORIES, AnnotatorDecisions, ClipKey, Decision, latest_decisions
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,6 @@ class Aggregation:
         }
 
 
-def _latest(decisions: AnnotatorDecisions | Mapping[ClipKey, Decision]) -> Mapping:
-    return decisions.latest if isinstance(decisions, AnnotatorDecisions) else decisions
-
-
 def aggregate_decisions(
     decisions: Mapping[str, AnnotatorDecisions | Mapping[ClipKey, Decision]],
     videos: Mapping[str, int],
@@ -126,7 +122,7 @@ def aggregate_decisions(
         raise InvalidArgumentError(f"tie must be one of {TIE_RULES}, got {tie!r}", param="tie")
     per_clip: dict[ClipKey, list[Decision]] = {}
     for name in sorted(decisions):
-        for key, d in _latest(decisions[name]).items():
+        for key, d in latest_decisions(decisions[name]).items():
             if key[0] not in videos or not 0 <= key[1] < videos[key[0]]:
                 raise InvalidArgumentError(
                     f"annotator {name!r} decided clip {key[1]} of video {key[0]!r}, which is "
@@ -142,7 +138,7 @@ def aggregate_decisions(
         for clip in range(n):
             ds = per_clip.get((vid, clip), [])
             counts[clip] = len(ds)
-            if len(ds) < min_annotators or not ds:
+            if len(ds) < min_annotators:
                 continue
             yes = sum(d.highlight for d in ds)
             if 2 * yes == len(ds):
@@ -237,7 +233,7 @@ def write_test_split(dataset: str | Path, aggregation: Aggregation) -> Path:
     aggregation.moved_from_train = sorted(v for v in complete if rows[v][0] == "train")
     tables: dict[str, dict[str, Any]] = {}
     for config in _configs(folder):
-        current = _split_tables(folder, config)
+        current = default if config == "default" else _split_tables(folder, config)
         if config == "default":
             upgraded = {s: to_table(t.to_pylist(), VIDEO_ROWS) for s, t in current.items()}
             tables[config] = _move(upgraded, moved, to_table(test_rows, VIDEO_ROWS))
@@ -252,10 +248,9 @@ def write_test_split(dataset: str | Path, aggregation: Aggregation) -> Path:
                                "--add-to-dataset` again", folder, ", ".join(lacking))  # fmt: skip
             into = None
             if feats is not None and moved & have:
-                order = {v: k for k, v in enumerate(complete)}
-                picked = [r for r in feats.to_pylist() if r["video_id"] in moved]
-                picked.sort(key=lambda r: order[r["video_id"]])
-                into = pa.Table.from_pylist(picked, schema=feats.schema)
+                ids = feats.column("video_id").to_pylist()
+                first = {v: i for i, v in reversed(list(enumerate(ids)))}
+                into = feats.take([first[v] for v in complete if v in first])
             tables[config] = _move(current, moved, into)
         else:
             tables[config] = current

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..evaluation.metrics import cohen_kappa, fleiss_kappa
-from .store import AnnotatorDecisions, ClipKey, Decision
+from .store import AnnotatorDecisions, ClipKey, Decision, latest_decisions
 
 __all__ = ["AgreementReport", "PairKappa", "ScopeAgreement", "agreement"]
 
@@ -135,10 +135,6 @@ class AgreementReport:
         return save_png(fig, path)
 
 
-def _latest(d: AnnotatorDecisions | Mapping[ClipKey, Decision]) -> Mapping[ClipKey, Decision]:
-    return d.latest if isinstance(d, AnnotatorDecisions) else d
-
-
 def _scope(name: str, labels: Mapping[str, Mapping[ClipKey, int]]) -> ScopeAgreement:
     names = sorted(n for n, d in labels.items() if d)
     out = ScopeAgreement(name, names)
@@ -161,12 +157,12 @@ def agreement(
     decisions: Mapping[str, AnnotatorDecisions | Mapping[ClipKey, Decision]],
 ) -> AgreementReport:
     """Agreement on highlight / not between the annotators' last decisions."""
-    labels = {n: {k: int(d.highlight) for k, d in _latest(v).items()}
+    labels = {n: {k: int(d.highlight) for k, d in latest_decisions(v).items()}
               for n, v in decisions.items()}  # fmt: skip
-    videos = sorted({k[0] for d in labels.values() for k in d})
-    per_video = {
-        v: _scope(v, {n: {k: x for k, x in d.items() if k[0] == v} for n, d in labels.items()})
-        for v in videos
-    }
+    by_video: dict[str, dict[str, dict[ClipKey, int]]] = {}
+    for n, d in labels.items():
+        for k, x in d.items():
+            by_video.setdefault(k[0], {m: {} for m in labels})[n][k] = x
+    per_video = {v: _scope(v, by_video[v]) for v in sorted(by_video)}
     overall = _scope("all", labels)
     return AgreementReport(sorted(decisions), overall, per_video)

@@ -41,6 +41,7 @@ __all__ = [
     "ClipKey",
     "Decision",
     "check_annotator_name",
+    "latest_decisions",
 ]
 
 CATEGORIES: tuple[str, ...] = ("Action", "Destruction", "CGI", "Emotional", "Others")
@@ -129,6 +130,13 @@ class AnnotatorDecisions:
     def of_video(self, video_id: str) -> dict[int, Decision]:
         """``{clip: decision}`` of one video."""
         return {c: d for (v, c), d in self.latest.items() if v == video_id}
+
+
+def latest_decisions(
+    decisions: AnnotatorDecisions | Mapping[ClipKey, Decision],
+) -> Mapping[ClipKey, Decision]:
+    """``{(video, clip): decision}`` of an annotator's file as read, or of a plain mapping."""
+    return decisions.latest if isinstance(decisions, AnnotatorDecisions) else decisions
 
 
 class AnnotationStore:

@@ -31,13 +31,17 @@ WIDTH = 160
 
 @dataclass
 class ThumbnailStatus:
-    """How far a video's pictures are: ``made`` of ``total``, and why they stopped if they
-    did (``error``: the video does not decode)."""
+    """How far a video's pictures are: the clips ``done`` of ``total``, in ``folder``, and why
+    they stopped if they did (``error``: the video does not decode)."""
 
-    made: int = 0
+    folder: Path
     total: int = 0
     error: str | None = None
     done: set[int] = field(default_factory=set)
+
+    @property
+    def made(self) -> int:
+        return len(self.done)
 
     @property
     def finished(self) -> bool:
@@ -68,7 +72,7 @@ class Thumbnails:
         return hashlib.sha256(raw.encode()).hexdigest()[:20]
 
     def path(self, video: AnnotationVideo, clip: int) -> Path:
-        return self.folder / self.key(video) / f"{clip:05d}.jpg"
+        return self.status(video).folder / f"{clip:05d}.jpg"
 
     def status(self, video: AnnotationVideo) -> ThumbnailStatus:
         """The video's progress (read from disk the first time it is asked for)."""
@@ -91,7 +95,7 @@ class Thumbnails:
             for p in sub.glob("*.jpg"):
                 if p.stem.isdigit() and int(p.stem) < video.num_clips:
                     done.add(int(p.stem))
-        return ThumbnailStatus(len(done), video.num_clips, None, done)
+        return ThumbnailStatus(sub, video.num_clips, None, done)
 
     # -- making them ---------------------------------------------------------------------------
 
@@ -154,7 +158,7 @@ class Thumbnails:
             self._fail(video, video.missing)
             return
         first = missing[0]
-        sub = self.folder / self.key(video)
+        sub = st.folder
         sub.mkdir(parents=True, exist_ok=True)
         try:
             info = probe(video.path)
@@ -195,9 +199,7 @@ class Thumbnails:
             buf.save(fh, format="JPEG", quality=80)
         with self._lock:
             st = self.status(video)
-            if clip not in st.done:
-                st.done.add(clip)
-                st.made += 1
+            st.done.add(clip)
             self._lock.notify_all()
 
     def _fail(self, video: AnnotationVideo, reason: str) -> None:
