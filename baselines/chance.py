@@ -1,26 +1,26 @@
 """Random scores: the chance floor every method must beat.
 
-Seeded by the video id, so the same video always gets the same scores.
+Seeded by the video id, so the same video always gets the same scores (and a rerun of the
+leaderboard the same row).
 """
 
 from __future__ import annotations
 
 import zlib
-from pathlib import Path
 
 import numpy as np
 
-from tvhighlights.video import probe
+from .base import Baseline, BaselineVideo
+
+__all__ = ["RandomBaseline"]
 
 
-class RandomBaseline:
-    name = "random"
+class RandomBaseline(Baseline):
     description = "uniform random scores seeded by the video id (the chance floor)"
 
     def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
+        self.seed = int(seed)
 
-    def score_video(self, path: str | Path, video_id: str) -> np.ndarray:
-        n = probe(path).num_clips
-        rng = np.random.default_rng([self.seed, zlib.crc32(video_id.encode("utf-8"))])
-        return rng.random(n)
+    def score(self, video: BaselineVideo) -> np.ndarray:
+        rng = np.random.default_rng([self.seed, zlib.crc32(video.video_id.encode("utf-8"))])
+        return rng.random(video.num_clips)

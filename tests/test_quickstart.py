@@ -50,9 +50,30 @@ def test_make_quickstart_runs_end_to_end(tmp_path):
     reel = probe(runs / "bbb.reel.mp4")
     assert reel.has_audio and reel.duration > 2
     assert "| ltvhd-s1 |" in res.stdout  # the table the README shows
+    _check_the_leaderboard(runs, metrics)
 
     # the test split annotated again by three (simulated) annotators, on the real build
     _annotate_the_quickstart_test_split(runs, tmp_path)
+
+
+def _check_the_leaderboard(runs: Path, metrics: dict) -> None:
+    """Every row ran on the film's clips (the CLIP rows are skipped with their reason: the
+    quickstart extracts handcrafted features only), scored by eval's own scorer."""
+    from tvhighlights.baselines import REGISTRY
+
+    board = json.loads((runs / "leaderboard" / "leaderboard.json").read_text())
+    rows = {r["name"]: r for r in board["rows"]}
+    assert list(rows) == [n for n in REGISTRY if n != "llm-cs"] + ["ltvhd:ltvhd-s1"]
+    for name, row in rows.items():
+        if name.startswith("hl-clip"):
+            assert row["status"] == "skipped" and "'clip' extractor" in row["reason"]
+        else:
+            assert row["status"] == "ok", (name, row["reason"])
+            assert row["metrics"]["num_clips"] == 298
+    ours = rows["ltvhd:ltvhd-s1"]["metrics"]["pooled_auc"]
+    assert ours == pytest.approx(metrics["results"]["ltvhd-s1"]["pooled_auc"])
+    assert (runs / "leaderboard" / "leaderboard.png").read_bytes()[:4] == b"\x89PNG"
+    assert "The papers' own figures" in (runs / "leaderboard" / "leaderboard.md").read_text()
 
 
 def _annotate_the_quickstart_test_split(runs: Path, tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ too. Weights are seeded: the same builder gives the same checkpoint.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = [
@@ -30,8 +31,35 @@ def _seed(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def make_tiny_clip(path: str | Path, *, seed: int = 0) -> Path:
-    """A CLIPModel (hidden 32, 2 layers, 32 px images, patch 8, projection 16) + processor."""
+def save_tiny_word_tokenizer(path: str | Path, words: Sequence[str]) -> None:
+    """A word-level CLIP-style tokenizer (bos 0, pad 1, eos 2, unknown 3, then ``words``) whose
+    ids fit the tiny CLIP's vocabulary (99), for tests of CLIP's text tower."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<|startoftext|>", "<pad>", "<|endoftext|>", "[UNK]"]
+    vocab = {w: i for i, w in enumerate(specials + sorted(set(words) - set(specials)))}
+    if len(vocab) > 99:
+        raise ValueError(f"{len(vocab)} tokens do not fit the tiny CLIP's vocabulary of 99")
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single="<|startoftext|> $A <|endoftext|>",
+        special_tokens=[("<|startoftext|>", 0), ("<|endoftext|>", 2)],
+    )
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        bos_token="<|startoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<pad>",
+        unk_token="[UNK]",
+        model_max_length=77,
+    ).save_pretrained(path)
+
+
+def make_tiny_clip(path: str | Path, *, seed: int = 0, words: Sequence[str] | None = None) -> Path:
+    """A CLIPModel (hidden 32, 2 layers, 32 px images, patch 8, projection 16) + processor;
+    with ``words``, also a word-level tokenizer of them (the text tower's input)."""
     from transformers import CLIPConfig, CLIPImageProcessor, CLIPModel
 
     _seed(seed)
@@ -57,6 +85,8 @@ def make_tiny_clip(path: str | Path, *, seed: int = 0) -> Path:
     CLIPImageProcessor(
         size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
     ).save_pretrained(path)
+    if words is not None:
+        save_tiny_word_tokenizer(path, words)
     return path
 
 

@@ -164,3 +164,8 @@ class CheckpointError(TVHighlightsError):
 
 class PredictionError(TVHighlightsError):
     """A model or a video cannot be used for prediction; the message names the file at fault."""
+
+
+class BaselineInputError(TVHighlightsError):
+    """A baseline cannot run on the inputs it was given (a modality or an extractor's features
+    it needs, titles, enough videos); the message names the baseline and what is missing."""

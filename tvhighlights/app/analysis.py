@@ -180,9 +180,9 @@ def analyse_video(
 def baseline_scores(analysis: VideoAnalysis, name: str) -> np.ndarray:
     """A training-free baseline's curve for the analysed video, computed once and kept."""
     if name not in analysis.baselines:
-        from tvhighlights.baselines import get_baseline
+        from tvhighlights.baselines.video_files import score_file
 
-        scores = np.asarray(get_baseline(name).score_video(analysis.path, analysis.name))
+        scores = score_file(name, analysis.path, analysis.name)
         analysis.baselines[name] = scores.astype(np.float64)
     return analysis.baselines[name]
 

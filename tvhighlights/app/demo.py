@@ -116,9 +116,9 @@ def build_demo(registry: ModelRegistry, settings: DemoSettings | None = None) ->
     settings = settings or DemoSettings()
     cache = AnalysisCache(settings.cache_size)
     samples = _available_samples(settings.samples)
-    from tvhighlights.baselines import available_baselines
+    from tvhighlights.baselines.video_files import FILE_BASELINES
 
-    baselines = sorted(available_baselines())
+    baselines = sorted(FILE_BASELINES)
 
     placeholder = empty_figure()
 

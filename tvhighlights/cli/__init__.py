@@ -33,6 +33,7 @@ for _name, _command in (
     ("train", train.train_cmd),
     ("predict", predict.predict_cmd),
     ("baselines", evaluate.baselines_cmd),
+    ("leaderboard", evaluate.leaderboard_cmd),
     ("demo", demo.demo_cmd),
     ("annotate", annotate.annotate_cmd),
 ):
@@ -61,6 +62,8 @@ FLAGS = {
     "min_seconds": "--min-seconds",
     "name": "NAME",
     "num_workers": "--num-workers",
+    "option": "--option",
+    "baselines": "--baselines",
     "password": "--password-stdin",
     "restart": "--restart",
     "shard": "--shard",

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._hf import HFExtractor, load_processor
 from .base import ClipInput, ExtractorError, register_extractor
+from .hf import HFExtractor, load_processor
 
 logger = logging.getLogger(__name__)
 

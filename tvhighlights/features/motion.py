@@ -34,8 +34,8 @@ import torch
 
 from ..errors import InvalidArgumentError
 from ..video import FrameView
-from ._hf import HFExtractor, frames_fps, load_processor, parse_frame_size
 from .base import ClipInput, ExtractorError, register_extractor, sample_indices
+from .hf import HFExtractor, frames_fps, load_processor, parse_frame_size
 
 logger = logging.getLogger(__name__)
 

@@ -231,7 +231,7 @@ class TransNetExtractor(FeatureExtractor):
         try:
             import torch  # noqa: F401  (a clear error before the loader's)
 
-            from ._hf import resolve_device
+            from .hf import resolve_device
 
             self._torch_device = resolve_device(self.device)
             return _channels_last_model(str(self._torch_device))
@@ -302,7 +302,7 @@ class TransNetExtractor(FeatureExtractor):
             return {"visual": np.zeros((0, width), dtype=np.float32)}
         import torch
 
-        from ._hf import oom_guard
+        from .hf import oom_guard
 
         out = np.empty((len(clips), width), dtype=np.float32)
         for lo in range(0, len(clips), self.batch_size):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-__all__ = ["ClipToDescribe", "Describer"]
+import numpy as np
+
+__all__ = ["ClipToDescribe", "Describer", "describe_videos", "row_clips"]
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,77 @@ class Describer(Protocol):
     def describe(
         self, clips: Sequence[ClipToDescribe], *, show_progress: bool = False
     ) -> list[str | None]: ...
+
+
+def row_clips(
+    video_id: str,
+    num_clips: int,
+    *,
+    start: float = 0.0,
+    video_path: str | None = None,
+    title: str = "",
+    cues: Mapping[str, np.ndarray] | None = None,
+) -> list[ClipToDescribe]:
+    """The clips of one dataset row, each with its cues (``cues``: column name -> per-clip
+    values, e.g. the handcrafted extractor's) and the row's medians of them as context."""
+    cues = dict(cues or {})
+    context = {name: float(np.median(v)) for name, v in cues.items()}
+    return [
+        ClipToDescribe(
+            video_id=video_id,
+            index=i,
+            start=start + 2 * i,
+            end=start + 2 * i + 2,
+            video_path=video_path,
+            title=title or "",
+            cues={name: float(v[i]) for name, v in cues.items()},
+            context=context,
+        )
+        for i in range(num_clips)
+    ]
+
+
+def describe_videos(
+    describer: Describer,
+    videos: Sequence[Sequence[ClipToDescribe]],
+    path: str | Path | None = None,
+    *,
+    show_progress: bool = False,
+) -> tuple[dict[str, list[str | None]], int]:
+    """Descriptions per video (``{video_id: texts}``) and the count of clips that failed.
+
+    With ``path`` (JSONL, a line per video, appended and fsynced) each video is described once
+    per describer name and version: a rerun or a resumed run reads what is there.
+    """
+    from tqdm.auto import tqdm
+
+    from ..fileio import append_jsonl, read_jsonl_objects
+
+    done: dict[str, list[str | None]] = {}
+    ident = f"{describer.name}@{describer.version}"
+    path = Path(path) if path is not None else None
+    if path is not None and path.exists():
+        rows, _ = read_jsonl_objects(path)
+        for _, r in rows:
+            if r.get("describer") == ident and isinstance(r.get("texts"), list):
+                done[r["video_id"]] = r["texts"]
+    todo = [
+        v for v in videos if v and (v[0].video_id not in done or len(done[v[0].video_id]) != len(v))
+    ]
+    bar = tqdm(
+        total=sum(len(v) for v in todo),
+        desc=f"describe ({describer.name})",
+        unit="clip",
+        disable=not show_progress,
+    )
+    for video in todo:
+        texts = describer.describe(video)
+        if path is not None and any(t is not None for t in texts):
+            append_jsonl(
+                path, [{"video_id": video[0].video_id, "describer": ident, "texts": texts}]
+            )
+        done[video[0].video_id] = texts
+        bar.update(len(video))
+    bar.close()
+    failed = sum(t is None for v in videos if v for t in done.get(v[0].video_id, []))
+    return done, failed

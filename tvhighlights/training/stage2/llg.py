@@ -22,16 +22,19 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import LLMResponseError
+from ...errors import LLMResponseError, TVHighlightsError
 from ...llm.prompts import load_prompt
 from ...llm.response import json_values
 
 __all__ = [
     "GENRES",
     "LLGAnswer",
+    "LLGScores",
+    "LLGVideo",
     "chunks",
     "format_patterns",
     "llg_messages",
+    "llg_scores",
     "merge_with_model",
     "normalise_genre",
     "parse_llg_answer",
@@ -250,3 +253,74 @@ def merge_with_model(
         weight[only] = 1.0
     y[weight == 0] = 0.0
     return y, weight
+
+
+@dataclass(frozen=True)
+class LLGVideo:
+    """One row to score: its clips' descriptions and what the prompt says about it."""
+
+    video_id: str
+    title: str
+    genre_hint: str | None
+    start: float
+    """Seconds into the source where the row's first clip begins (the prompt's clock)."""
+    descriptions: Sequence[str | None]
+    patterns: Mapping[str, Sequence[str]] | None = None
+
+
+@dataclass
+class LLGScores:
+    """What the LLM answered for a set of rows."""
+
+    scores: dict[str, np.ndarray]
+    """video_id -> per-clip score in [0, 1] (NaN where no answer gave a usable one)."""
+    genres: dict[str, str]
+    """video_id -> the genre most of its answers gave (rows whose answers gave one)."""
+    problems: Counter
+
+
+def llg_scores(
+    client: Any,
+    videos: Sequence[LLGVideo],
+    genres: Sequence[str],
+    *,
+    clips_per_call: int = 12,
+    max_tokens: int | None = None,
+    show_progress: bool = False,
+    desc: str = "LLG",
+) -> LLGScores:
+    """Every clip of ``videos`` scored by ``client`` (a
+    :class:`~tvhighlights.llm.client.LLMClient`), ``clips_per_call`` clips per call: LLG's
+    ``Y_llm``, and the LLM clip-scoring baseline. Failed calls and unusable answers leave
+    their clips NaN and are counted in ``problems``."""
+    prompt = load_prompt("llg_score")
+    requests, where = [], []
+    for v in videos:
+        n = len(v.descriptions)
+        for a, b in chunks(n, clips_per_call):
+            requests.append(
+                llg_messages(v.title or v.video_id, v.genre_hint, v.descriptions[a:b],
+                             v.start + 2 * a, v.patterns, genres)
+            )  # fmt: skip
+            where.append((v.video_id, a, b))
+    results = client.ask_many(
+        requests, prompt.id, max_tokens=max_tokens, show_progress=show_progress, desc=desc
+    )
+    problems: Counter = Counter()
+    y = {v.video_id: np.full(len(v.descriptions), np.nan) for v in videos}
+    votes: dict[str, Counter] = {}
+    for (vid, a, b), r in zip(where, results, strict=True):
+        if not r.ok:
+            problems["LLG call failed"] += 1
+            continue
+        try:
+            ans = parse_llg_answer(r.answer or "", b - a, genres)
+        except TVHighlightsError:
+            problems["LLG answer unusable"] += 1
+            continue
+        problems.update(ans.problems)
+        y[vid][a:b] = ans.scores
+        if ans.genre:
+            votes.setdefault(vid, Counter())[ans.genre] += 1
+    inferred = {vid: c.most_common(1)[0][0] for vid, c in votes.items()}
+    return LLGScores(y, inferred, problems)

@@ -37,9 +37,9 @@ from tqdm import tqdm
 from ...errors import InvalidArgumentError, TrainingError, TVHighlightsError
 from ...evaluation.metrics import clip_auc_ap, cohen_kappa
 from ...features.store import FeatureStore, load_features
-from ...fileio import append_jsonl, read_jsonl_objects, write_json
+from ...fileio import append_jsonl, write_json
 from ...llm.client import CallStats, LLMClient
-from ...llm.describer import ClipToDescribe, Describer
+from ...llm.describer import ClipToDescribe, Describer, describe_videos, row_clips
 from ..checkpoint import load_checkpoint, save_checkpoint, save_model_folder
 from ..data import (
     VideoExample,
@@ -49,7 +49,7 @@ from ..data import (
 )
 from ..stage1 import clip_scores, new_model
 from .hpi import GenrePatterns, induce_patterns
-from .llg import GENRES, chunks, llg_messages, merge_with_model, normalise_genre, parse_llg_answer
+from .llg import GENRES, LLGVideo, llg_scores, merge_with_model, normalise_genre
 from .nlc import DEFAULT_LABEL_LR, collapse_problem, init_label_logits, nlc_loss
 
 logger = logging.getLogger(__name__)
@@ -216,67 +216,16 @@ def _clips_to_describe(features, split: _Split, cue_key: str | None) -> list[lis
     anames = [n for n, _ in AUDIO_FEATURES]
     out = []
     for e, row in zip(split.examples, split.rows, strict=True):
-        cues: list[dict[str, float]] = [{} for _ in range(e.num_clips)]
-        context: dict[str, float] = {}
+        cues: dict[str, np.ndarray] = {}
         if cue_key is not None:
             f = load_features(features, e.video_id, [cue_key])
-            cols = [(vnames, f["visual"]), (anames if e.has_audio else [], f["audio"])]
-            for names, arr in cols:
-                for j, name in enumerate(names[: arr.shape[1]]):
-                    context[name] = float(np.median(arr[:, j]))
-                    for i in range(e.num_clips):
-                        cues[i][name] = float(arr[i, j])
-        start = float(row.get("start") or 0.0)
+            for names, arr in ((vnames, f["visual"]), (anames if e.has_audio else [], f["audio"])):
+                cues.update({name: arr[:, j] for j, name in enumerate(names[: arr.shape[1]])})
         out.append(
-            [
-                ClipToDescribe(
-                    video_id=e.video_id,
-                    index=i,
-                    start=start + 2 * i,
-                    end=start + 2 * i + 2,
-                    video_path=row.get("video_path"),
-                    title=row.get("title") or "",
-                    cues=cues[i],
-                    context=context,
-                )
-                for i in range(e.num_clips)
-            ]
-        )
+            row_clips(e.video_id, e.num_clips, start=float(row.get("start") or 0.0),
+                      video_path=row.get("video_path"), title=row.get("title") or "", cues=cues)
+        )  # fmt: skip
     return out
-
-
-def _describe(
-    describer: Describer, clips: list[list[ClipToDescribe]], path: Path, show_progress: bool
-) -> tuple[dict[str, list[str | None]], int]:
-    """Descriptions per video, kept in ``path`` (JSONL, a line per video) so each video is
-    described once per describer version. Returns them and the count of failed clips."""
-    done: dict[str, list[str | None]] = {}
-    ident = f"{describer.name}@{describer.version}"
-    if path.exists():
-        rows, _ = read_jsonl_objects(path)
-        for _, r in rows:
-            if r.get("describer") == ident and isinstance(r.get("texts"), list):
-                done[r["video_id"]] = r["texts"]
-    todo = [
-        v for v in clips if v and (v[0].video_id not in done or len(done[v[0].video_id]) != len(v))
-    ]
-    bar = tqdm(
-        total=sum(len(v) for v in todo),
-        desc=f"describe ({describer.name})",
-        unit="clip",
-        disable=not show_progress,
-    )
-    for video in todo:
-        texts = describer.describe(video)
-        if any(t is not None for t in texts):
-            append_jsonl(
-                path, [{"video_id": video[0].video_id, "describer": ident, "texts": texts}]
-            )
-        done[video[0].video_id] = texts
-        bar.update(len(video))
-    bar.close()
-    failed = sum(t is None for v in clips if v for t in done.get(v[0].video_id, []))
-    return done, failed
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,55 +244,20 @@ def _llg(
 ) -> tuple[dict[str, np.ndarray], dict[str, str], Counter]:
     """``Y_llm`` per video (NaN where no usable score) and the genre each video's answers
     gave (the catalogue's where they gave none)."""
-    from ...llm.prompts import load_prompt
-
-    prompt = load_prompt("llg_score")
-    requests, where = [], []
+    videos = []
     for split in splits:
         for e, row in zip(split.examples, split.rows, strict=True):
-            texts = descriptions.get(e.video_id, [None] * e.num_clips)
-            g = genre_of[e.video_id]
-            pats = patterns.get(g)
-            start = float(row.get("start") or 0.0)
-            for a, b in chunks(e.num_clips, config.clips_per_call):
-                requests.append(
-                    llg_messages(
-                        row.get("title") or e.video_id,
-                        row.get("genre"),
-                        texts[a:b],
-                        start + 2 * a,
-                        pats.to_dict() if pats else None,
-                        genres,
-                    )
-                )
-                where.append((e.video_id, a, b))
-    results = client.ask_many(
-        requests, prompt.id, max_tokens=config.max_tokens, show_progress=show_progress, desc="LLG"
-    )
-    problems: Counter = Counter()
-    y: dict[str, np.ndarray] = {}
-    votes: dict[str, Counter] = {}
-    for split in splits:
-        for e in split.examples:
-            y[e.video_id] = np.full(e.num_clips, np.nan)
-    for (vid, a, b), r in zip(where, results, strict=True):
-        if not r.ok:
-            problems["LLG call failed"] += 1
-            continue
-        try:
-            ans = parse_llg_answer(r.answer or "", b - a, genres)
-        except TVHighlightsError:
-            problems["LLG answer unusable"] += 1
-            continue
-        problems.update(ans.problems)
-        y[vid][a:b] = ans.scores
-        if ans.genre:
-            votes.setdefault(vid, Counter())[ans.genre] += 1
-    inferred = {
-        vid: (votes[vid].most_common(1)[0][0] if vid in votes else genre_of[vid])
-        for vid in genre_of
-    }
-    return y, inferred, problems
+            pats = patterns.get(genre_of[e.video_id])
+            videos.append(
+                LLGVideo(e.video_id, row.get("title") or e.video_id, row.get("genre"),
+                         float(row.get("start") or 0.0),
+                         descriptions.get(e.video_id, [None] * e.num_clips),
+                         pats.to_dict() if pats else None)
+            )  # fmt: skip
+    res = llg_scores(client, videos, genres, clips_per_call=config.clips_per_call,
+                     max_tokens=config.max_tokens, show_progress=show_progress)  # fmt: skip
+    inferred = {vid: res.genres.get(vid, genre_of[vid]) for vid in genre_of}
+    return res.scores, inferred, res.problems
 
 
 # --------------------------------------------------------------------------------------------
@@ -731,8 +645,8 @@ def train_stage2(
     }
 
     all_clips = [c for s in splits.values() for c in _clips_to_describe(features, s, cue_key)]
-    descriptions, failed_descriptions = _describe(
-        describer, all_clips, work / "descriptions.jsonl", show_progress
+    descriptions, failed_descriptions = describe_videos(
+        describer, all_clips, work / "descriptions.jsonl", show_progress=show_progress
     )
     model = _init_model(init, train, features, extractors, config)
     device = torch.device("cuda" if config.device.startswith("cuda") else "cpu")

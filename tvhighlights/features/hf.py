@@ -1,4 +1,5 @@
-"""Loading Hugging Face checkpoints for the weight-backed extractors (clip, motion, audio).
+"""Loading Hugging Face checkpoints for the weight-backed extractors (clip, motion, audio) and
+the baselines that read a checkpoint the features came from (HL-CLIP's text tower).
 
 One place decides how a model name becomes weights on a device, so the three extractors fail
 the same way: a Hub id that is not in the local cache while offline, a folder that does not
