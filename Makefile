@@ -103,6 +103,7 @@ bench: samples
 	$(BIN)/python benchmarks/bench_demo.py
 	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_stage2.py --markdown
+	$(BIN)/python benchmarks/bench_baselines.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -4,6 +4,8 @@ signal heuristics and the chance floor on hand-checkable inputs, and the CLI's s
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -48,6 +50,16 @@ def test_every_seed_system_has_a_row_and_listing_imports_nothing_heavy():
         get_baseline("nope")
     with pytest.raises(InvalidArgumentError, match=r"baseline .random.*bogus"):
         get_baseline("random", bogus=1)
+
+
+def test_listing_and_the_signal_rows_import_neither_torch_nor_umap():
+    code = (
+        "import sys; from tvhighlights.baselines import available_baselines, get_baseline; "
+        "available_baselines(); get_baseline('loudness'); get_baseline('random'); "
+        "print(sorted(m for m in ('torch', 'umap', 'transformers') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_options_parse_json_values_per_row_and_for_every_row():
