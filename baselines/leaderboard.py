@@ -17,6 +17,7 @@ import inspect
 import json
 import logging
 import platform
+import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -164,7 +165,7 @@ def run_leaderboard(
     rows = []
     for name, group, description, opts, model in plan:
         saved = out / "rows" / f"{_safe(name)}.json"
-        fingerprint = {"inputs": inputs, "options": _jsonable(opts)}
+        fingerprint = {"inputs": inputs, "options": _jsonable(opts), "code": _code_key(name, model)}
         if not restart and saved.is_file():
             try:
                 old = json.loads(saved.read_text(encoding="utf-8"))
@@ -216,6 +217,11 @@ def _run_row(name, group, description, opts, model, train, test, out, dataset, s
         row.paper_figures = [asdict(f) for f in baseline.paper_figures]
         t0 = time.perf_counter()
         work = out / "work" / _safe(name)
+        if work.exists():  # a row run again fits afresh (a trainer would resume the old fit)
+            keep = work / "llm-calls.jsonl"  # the LLM's answers stay: asking again costs hours
+            for p in work.iterdir():
+                if p != keep:
+                    shutil.rmtree(p) if p.is_dir() else p.unlink()
         fit_baseline(baseline, train, work_dir=work, show_progress=show_progress)
         row.fit_seconds = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -231,6 +237,26 @@ def _run_row(name, group, description, opts, model, train, test, out, dataset, s
         row.status, row.reason = "skipped", str(e)
         logger.warning("%s skipped: %s", name, e)
     return row
+
+
+def _code_key(name: str, model: str | Path | None) -> str:
+    """What else a saved row depends on: the package version and the row's module source (a
+    new release or an edited module runs the row again), or the model folder's files."""
+    import importlib
+
+    from tvhighlights import __version__
+
+    parts = [__version__]
+    if model is not None:
+        parts += [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                  for p in sorted(Path(model).glob("*")) if p.is_file()]  # fmt: skip
+        module = "mil"
+    else:
+        module = REGISTRY[name].module
+    for m in (module, "base", "data"):
+        src = inspect.getsourcefile(importlib.import_module(f"{__package__}.{m}"))
+        parts.append(hashlib.sha256(Path(src).read_bytes()).hexdigest() if src else m)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def _safe(name: str) -> str:

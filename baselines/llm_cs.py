@@ -78,7 +78,8 @@ class LLMClipScoringBaseline(Baseline):
         self._client = client
         self._describer: Any = None
         self.problems: Counter = Counter()
-        """What went wrong in the last :meth:`score_many`: failed calls, unscored clips."""
+        """What the last :meth:`score_many` met: failed calls, unscored clips, answers that
+        came from the call cache (a rerun's score time is then not the LLM's)."""
 
     @property
     def client(self) -> Any:
@@ -136,10 +137,14 @@ class LLMClipScoringBaseline(Baseline):
             for v in videos
         ]
         before = self._client.stats.failures.copy() if hasattr(self._client, "stats") else None
+        cached0 = getattr(getattr(self._client, "stats", None), "cached", 0)
         res = llg_scores(self._client, requests, genres, clips_per_call=self.clips_per_call,
                          max_tokens=self.max_tokens, show_progress=show_progress,
                          desc=f"score {self.name}")  # fmt: skip
         self.problems = Counter(res.problems)
+        cached = getattr(getattr(self._client, "stats", None), "cached", 0) - cached0
+        if cached:  # the score time then is not the LLM's
+            self.problems["answers from the call cache"] += cached
         if failed:
             self.problems["clips not described"] += failed
         calls = sum(-(-v.num_clips // self.clips_per_call) for v in videos)

@@ -22,15 +22,6 @@ from tvhighlights.baselines.less_is_more import (
 from tvhighlights.errors import BaselineInputError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny MLPs gain nothing from intra-op threads, which only spin on a shared CI machine.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _video(vid, n=4, votes=None, labels=None, genre="drama", d=3):
     rng = np.random.default_rng(len(vid))
     feats = {"x": {"visual": rng.normal(size=(n, d)).astype(np.float32)}}

@@ -24,15 +24,6 @@ from tvhighlights.baselines.taohighlight import (
 from tvhighlights.errors import BaselineInputError, InvalidArgumentError
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    # Tiny GRUs gain nothing from intra-op threads, which only spin on a shared CI machine.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def embedder():
     """The real all-MiniLM-L6-v2, loaded once for the module."""
