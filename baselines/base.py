@@ -66,6 +66,10 @@ class BaselineVideo:
             return np.zeros((self.num_clips, 0), dtype=np.float32)
         return np.concatenate(parts, axis=1).astype(np.float32, copy=False)
 
+    def width(self, name: str) -> int:
+        """Columns of ``name`` features over every extractor (no copy, unlike :meth:`modality`)."""
+        return sum(b[name].shape[1] for b in self.features.values() if name in b)
+
     @property
     def visual(self) -> np.ndarray:
         return self.modality("visual")
@@ -154,7 +158,7 @@ class Baseline(ABC):
                         f"{video.video_id!r} has none (the dataset's 'title' column is empty)"
                     )
             elif need in MODALITIES:
-                if video.modality(need).shape[1] == 0:
+                if video.width(need) == 0:
                     raise BaselineInputError(
                         f"baseline {self.name!r} needs {need} features, but video "
                         f"{video.video_id!r} has none (extractors: "

@@ -53,22 +53,12 @@ def load_baseline_data(
                 f"{features}: video {vid!r} has {entry['num_clips']} clips of features but the "
                 f"dataset row has {n}; extract it again"
             )
-        a = int(entry["offset"])
         blocks: dict[str, dict[str, np.ndarray]] = {}
         for key in store.resolve(entry, extractors):
             name = known.get(key, {}).get("name", key)
             used[name] = {"key": key, **known.get(key, {})}
-            arrays = store.read(key, entry["sha256"])
-            block = {}
-            for modality, arr in arrays.items():
-                if arr.shape[0] < a + n:
-                    raise FeatureStoreError(
-                        f"{store.path(key, entry['sha256'])}: {arr.shape[0]} rows, but video "
-                        f"{vid!r} needs rows {a}..{a + n - 1}"
-                    )
-                if arr.shape[1]:
-                    block[modality] = arr[a : a + n]
-            blocks[name] = block
+            rows = store.read_row(key, entry)
+            blocks[name] = {m: arr for m, arr in rows.items() if arr.shape[1]}
         videos.append(
             BaselineVideo(
                 video_id=vid,

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tvhighlights.errors import InvalidArgumentError, TVHighlightsError
-from tvhighlights.evaluation.report import evaluate_submissions, to_markdown
+from tvhighlights.evaluation.report import evaluate_submissions, percent_text, to_markdown
 from tvhighlights.evaluation.submission import write_submission
 from tvhighlights.fileio import atomic_write, write_json
 
@@ -277,10 +277,6 @@ def _cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
-def _pct(x: Any) -> str:
-    return "n/a" if x is None or x != x else f"{x:.2f}"
-
-
 def _secs(x: float | None) -> str:
     return "" if x is None else f"{x:.2f}"
 
@@ -296,10 +292,11 @@ def leaderboard_markdown(rows: Sequence[LeaderboardRow], info: Mapping[str, Any]
             r.reason if r.status != "ok" else ", ".join(f"{k}: {v}" for k, v in r.problems.items())
         )
         notes = " ".join(notes.split()).replace("|", "/")
-        body.append([r.name, r.group, _pct(m.get("pooled_auc")), _pct(m.get("pooled_ap")),
-                     _pct(m.get("video_auc")), _pct(m.get("video_ap")), _secs(r.fit_seconds),
-                     _secs(r.score_seconds_per_1k_clips),
-                     (("skipped: " if r.status != "ok" else "") + notes)[:300]])  # fmt: skip
+        metrics = [percent_text(m.get(k)) for k in ("pooled_auc", "pooled_ap", "video_auc",
+                                                     "video_ap")]  # fmt: skip
+        skipped = "skipped: " if r.status != "ok" else ""
+        body.append([r.name, r.group, *metrics, _secs(r.fit_seconds),
+                     _secs(r.score_seconds_per_1k_clips), (skipped + notes)[:300]])  # fmt: skip
     lines = [
         f"Test split `{info.get('split')}` of `{info.get('dataset')}`: "
         f"{info.get('test_videos')} videos, {info.get('test_clips')} clips "
@@ -313,9 +310,9 @@ def leaderboard_markdown(rows: Sequence[LeaderboardRow], info: Mapping[str, Any]
     if len({c for _, c, _ in cats}) > 1:
         lines += ["", "Per category (AUC / AP pooled over the category's clips and the "
                   "negatives):", ""]  # fmt: skip
-        lines.append(to_markdown(["method", "category", "AUC (pooled)", "AP (pooled)"],
-                                 [[n, c, _pct(g.get("pooled_auc")), _pct(g.get("pooled_ap"))]
-                                  for n, c, g in cats]))  # fmt: skip
+        by_cat = [[n, c, percent_text(g.get("pooled_auc")), percent_text(g.get("pooled_ap"))]
+                  for n, c, g in cats]  # fmt: skip
+        lines.append(to_markdown(["method", "category", "AUC (pooled)", "AP (pooled)"], by_cat))
     quoted: dict[tuple, list[str]] = {}
     for r in rows:  # one line per figure, naming every row of the method it stands beside
         for f in r.paper_figures:

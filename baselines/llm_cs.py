@@ -136,23 +136,21 @@ class LLMClipScoringBaseline(Baseline):
             LLGVideo(v.video_id, v.title or v.video_id, v.genre, v.start, texts[v.video_id])
             for v in videos
         ]
-        before = self._client.stats.failures.copy() if hasattr(self._client, "stats") else None
-        cached0 = getattr(getattr(self._client, "stats", None), "cached", 0)
+        stats = self._client.stats
+        before, cached0 = stats.failures.copy(), stats.cached
         res = llg_scores(self._client, requests, genres, clips_per_call=self.clips_per_call,
                          max_tokens=self.max_tokens, show_progress=show_progress,
                          desc=f"score {self.name}")  # fmt: skip
         self.problems = Counter(res.problems)
-        cached = getattr(getattr(self._client, "stats", None), "cached", 0) - cached0
+        cached = stats.cached - cached0
         if cached:  # the score time then is not the LLM's
             self.problems["answers from the call cache"] += cached
         if failed:
             self.problems["clips not described"] += failed
         calls = sum(-(-v.num_clips // self.clips_per_call) for v in videos)
         if calls and res.problems.get("LLG call failed", 0) == calls:
-            why = ""
-            if before is not None:
-                new = self._client.stats.failures - before
-                why = f" ({', '.join(f'{k}: {n}' for k, n in new.items())})" if new else ""
+            new = stats.failures - before
+            why = f" ({', '.join(f'{k}: {n}' for k, n in new.items())})" if new else ""
             raise BaselineInputError(
                 f"baseline {self.name!r}: every call to the LLM {self.llm!r} failed{why}"
             )

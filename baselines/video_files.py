@@ -3,13 +3,15 @@ VIDEO``.
 
 Only rows that learn nothing and read nothing but the handcrafted cues qualify
 (:data:`FILE_BASELINES`); the cues are extracted once per file (by path, size and mtime; the
-last few files are kept), so the demo's three signal curves decode the video once.
+last few files are kept), so the demo's three signal curves decode the video once, or not at
+all when its model already read the cues (``features=``).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -61,9 +63,12 @@ def file_video(path: str | Path, video_id: str | None = None, *,
 
 def score_file(
     baseline: str | Baseline, path: str | Path, video_id: str | None = None, *,
+    features: Mapping[str, Mapping[str, np.ndarray]] | None = None, has_audio: bool = True,
     show_progress: bool = False,
 ) -> np.ndarray:  # fmt: skip
-    """``baseline``'s scores for the video file at ``path`` (one per 2-second clip)."""
+    """``baseline``'s scores for the video file at ``path`` (one per 2-second clip);
+    ``features`` (``{extractor: {modality: (n, D)}}``, e.g. a prediction's, for a video that
+    ``has_audio`` or not) are used instead of extracting the cues again."""
     name = baseline if isinstance(baseline, str) else baseline.name
     if name not in FILE_BASELINES:
         raise InvalidArgumentError(
@@ -73,7 +78,11 @@ def score_file(
             param="name",
         )
     b = get_baseline(name) if isinstance(baseline, str) else baseline
-    if not b.requires:  # the chance floor needs only the clip count
+    blocks = [a for block in (features or {}).values() for a in block.values()]
+    if blocks and all(r in features for r in b.requires):
+        video = BaselineVideo(video_id or Path(path).stem, int(blocks[0].shape[0]), features,
+                              has_audio=has_audio, video_path=str(path))  # fmt: skip
+    elif not b.requires:  # the chance floor needs only the clip count
         from tvhighlights.video import probe
 
         n = probe(path).num_clips

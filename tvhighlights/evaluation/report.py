@@ -22,6 +22,7 @@ __all__ = [
     "method_name",
     "metrics_rows",
     "metrics_tables",
+    "percent_text",
     "to_markdown",
 ]
 
@@ -38,7 +39,8 @@ HEADERS = (
 )
 
 
-def _pct(x: float | None) -> str:
+def percent_text(x: float | None) -> str:
+    """A percentage as a table shows it: two decimals, ``n/a`` for None or NaN."""
     return "n/a" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2f}"
 
 
@@ -50,10 +52,10 @@ def metrics_rows(results: Mapping[str, Mapping[str, Any]]) -> list[list[str]]:
             str(r["num_videos"]),
             str(r["num_clips"]),
             str(r["num_positive"]),
-            _pct(r["pooled_auc"]),
-            _pct(r["pooled_ap"]),
-            _pct(r["video_auc"]),
-            _pct(r["video_ap"]),
+            percent_text(r["pooled_auc"]),
+            percent_text(r["pooled_ap"]),
+            percent_text(r["video_auc"]),
+            percent_text(r["video_ap"]),
             str(r["num_videos_skipped"]),
         ]
         for name, r in results.items()
@@ -68,7 +70,7 @@ def breakdown_rows(results: Mapping[str, Mapping[str, Any]], key: str) -> list[l
         for group, g in (r.get(key) or {}).items():
             rows.append(
                 [name, group]
-                + [_pct(g[k]) for k in ("pooled_auc", "pooled_ap", "video_auc", "video_ap")]
+                + [percent_text(g[k]) for k in ("pooled_auc", "pooled_ap", "video_auc", "video_ap")]
             )
     return rows
 

@@ -134,6 +134,20 @@ class FeatureStore:
                 )
         return {m: a.astype(np.float32, copy=False) for m, a in arrays.items()}
 
+    def read_row(self, key: str, entry: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Extractor ``key``'s arrays for one index ``entry`` (a dataset row): its
+        ``num_clips`` rows from ``offset`` on, checked to be there."""
+        a, n = int(entry["offset"]), int(entry["num_clips"])
+        out = {}
+        for modality, arr in self.read(key, entry["sha256"]).items():
+            if arr.shape[0] < a + n:
+                raise FeatureStoreError(
+                    f"{self.path(key, entry['sha256'])}: {arr.shape[0]} rows, but video "
+                    f"{entry['video_id']!r} needs rows {a}..{a + n - 1}"
+                )
+            out[modality] = arr[a : a + n]
+        return out
+
     # -- extractor descriptions --------------------------------------------------------------------
 
     def extractors(self) -> dict[str, dict[str, Any]]:
@@ -236,19 +250,11 @@ def load_features(
     """
     store = FeatureStore(root)
     entry = store.entry(video_id)
-    a = int(entry["offset"])
-    n = int(entry["num_clips"])
     parts: dict[str, list[np.ndarray]] = {}
     for key in store.resolve(entry, extractors):
-        arrays = store.read(key, entry["sha256"])
-        for modality, arr in arrays.items():
-            if arr.shape[0] < a + n:
-                raise FeatureStoreError(
-                    f"{store.path(key, entry['sha256'])}: {arr.shape[0]} rows, but video "
-                    f"{video_id!r} needs rows {a}..{a + n - 1}"
-                )
-            parts.setdefault(modality, []).append(arr[a : a + n])
-    return combine_modalities(parts, n, bool(entry.get("has_audio", False)))
+        for modality, arr in store.read_row(key, entry).items():
+            parts.setdefault(modality, []).append(arr)
+    return combine_modalities(parts, int(entry["num_clips"]), bool(entry.get("has_audio", False)))
 
 
 def combine_modalities(

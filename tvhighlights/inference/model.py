@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "load_model",
     "model_device",
     "predict",
+    "split_features",
 ]
 
 
@@ -169,14 +170,17 @@ def encode_video(
     batch_size: int | None = None,
     show_progress: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    extractors: Sequence[FeatureExtractor] | None = None,
 ) -> dict[str, np.ndarray]:
     """Features of one video with the model's own extractors (one decode for all of them).
 
     Returns ``{"visual": (n, Dv), "audio": (n, Da), "audio_mask": (n,)}``. A video shorter
     than one clip of the grid has nothing to score: :class:`PredictionError` naming the file.
-    ``progress(done, total)`` receives clip counts as they are encoded.
+    ``progress(done, total)`` receives clip counts as they are encoded. ``extractors``: the
+    model's, already built (:func:`build_extractors`).
     """
-    extractors = build_extractors(model_or_config, device=device, batch_size=batch_size)
+    if extractors is None:
+        extractors = build_extractors(model_or_config, device=device, batch_size=batch_size)
     # probes and decodes once
     feats = extract_video(path, extractors, show_progress=show_progress, progress=progress)
     if len(feats["audio_mask"]) == 0:
@@ -186,6 +190,24 @@ def encode_video(
             f"{CLIP_SECONDS:g} s; a final partial clip counts from {MIN_LAST_CLIP_SECONDS:g} s)"
         )
     return feats
+
+
+def split_features(
+    features: Mapping[str, np.ndarray], extractors: Sequence[FeatureExtractor]
+) -> dict[str, dict[str, np.ndarray]]:
+    """:func:`encode_video`'s features cut back into each extractor's own columns (by its
+    ``dims``, in order): ``{name: {modality: (n, D)}}``, e.g. the handcrafted cues that the
+    demo's baseline curves read, without decoding the video again."""
+    out: dict[str, dict[str, np.ndarray]] = {}
+    start = dict.fromkeys(("visual", "audio"), 0)
+    for ext in extractors:
+        block = {}
+        for modality, width in ext.dims.items():
+            a = start[modality]
+            block[modality] = np.asarray(features[modality])[:, a : a + width]
+            start[modality] = a + width
+        out[ext.name] = block
+    return out
 
 
 def model_device(model: Any) -> Any:

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..clips import CLIP_SECONDS
 from ..video import VideoInfo, probe
-from .model import encode_video, load_model, model_device, predict
+from .model import build_extractors, encode_video, load_model, model_device, predict, split_features
 from .outputs import Prediction, output_path, write_prediction
 from .plots import plot_highlight_scores
 from .reel import reel_spans, write_reel
@@ -36,6 +36,8 @@ class ScoredVideo:
     """float32 ``(num_clips,)`` in [0, 1]."""
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds: ``encode`` (decode + features), ``predict`` (the model)."""
+    features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    """Each of the model's extractors' features: ``{name: {modality: (num_clips, D)}}``."""
 
 
 def score_video(
@@ -55,19 +57,20 @@ def score_video(
     device = device or str(model_device(model))
     info = probe(path)
     t = time.perf_counter()
+    extractors = build_extractors(model, device=device, batch_size=batch_size)
     feats = encode_video(
         path,
         model,
-        device=device,
-        batch_size=batch_size,
         show_progress=show_progress,
         progress=progress,
+        extractors=extractors,
     )
     timings = {"encode": time.perf_counter() - t}
     t = time.perf_counter()
     scores = predict(model, feats)
     timings["predict"] = time.perf_counter() - t
-    return ScoredVideo(info=info, scores=scores, timings=timings)
+    return ScoredVideo(info=info, scores=scores, timings=timings,
+                       features=split_features(feats, extractors))  # fmt: skip
 
 
 def predict_video(
