@@ -127,7 +127,7 @@ def test_no_import_cycle_at_import_time():
 
 
 LAYERS = [
-    ("errors", "clips", "fileio", "figures", "distributed", "samples", "_compat"),
+    ("errors", "clips", "fileio", "figures", "distributed", "engines", "samples", "_compat"),
     ("video",),
     ("data", "build", "features", "llm"),
     ("models",),

@@ -99,6 +99,11 @@ class BuildError(TVHighlightsError):
     """The dataset build cannot go on (e.g. no usable source at all)."""
 
 
+class EngineError(TVHighlightsError):
+    """An engine (the local process pool, a Ray cluster) cannot run the work: Ray missing or
+    unreachable, a work unit whose worker died more often than it may be retried."""
+
+
 class IndexFileError(TVHighlightsError):
     """A fingerprint index file is missing, unreadable or built with other parameters."""
 

@@ -229,6 +229,23 @@ class HashIndex:
             "sources": [asdict(s) for s in self.sources.values()],
         }
 
+    # -- between processes -------------------------------------------------------------------
+
+    def __getstate__(self) -> dict[str, Any]:
+        """The FAISS index as its serialised bytes, so a process pool or Ray's object store
+        can carry the whole index (once per worker, not once per derivative)."""
+        state = dict(self.__dict__)
+        if self._index is not None:
+            state["_index"] = np.asarray(_faiss().serialize_index_binary(self._index), np.uint8)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if isinstance(self._index, np.ndarray):
+            self._index = _faiss().deserialize_index_binary(self._index)
+            if self.kind == "multihash":
+                self._index.nflip = self.nflip
+
     # -- files ---------------------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:

@@ -20,14 +20,12 @@ import json
 import logging
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
-from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .. import __version__
 from ..clips import num_clips
@@ -44,6 +42,10 @@ from .voting import (
     votes_from_coverage,
     windows,
 )
+
+if TYPE_CHECKING:
+    from ..engines import Engine
+    from .index import HashIndex
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +85,13 @@ class BuildConfig:
     """Alignment matches below this confidence cast no vote (kept in ``matches``)."""
     cache_dir: Path | None = None
     """Where work units are cached; default ``<out>.cache`` beside the output."""
-    num_workers: int = 1
+    num_workers: int | None = None
+    """Units at once: default 1 with the local engine, every CPU of the Ray cluster."""
+    engine: str = "local"
+    """Where the units run: ``local`` (a process pool) or ``ray`` (:mod:`tvhighlights.engines`);
+    the dataset is the same bytes on either."""
+    ray_address: str | None = None
+    """The Ray cluster to join (``auto``, ``HEAD:6379``); None: a local Ray for this build."""
     shard: tuple[int, int] | None = None
     """``(i, n)``: build only every n-th source starting at i; merge shards afterwards."""
     test_labels: str | Path | None = None
@@ -129,14 +137,26 @@ class BuildConfig:
             i, n = self.shard
             if not 0 <= i < n:
                 raise InvalidArgumentError(f"shard {i}/{n}: need 0 <= i < n", param="shard")
-        if self.num_workers < 1:
+        from ..engines import ENGINES
+
+        if self.engine not in ENGINES:
+            raise InvalidArgumentError(
+                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}", param="engine"
+            )
+        if self.ray_address and self.engine != "ray":
+            raise InvalidArgumentError(
+                f"a Ray address ({self.ray_address!r}) is given but the engine is {self.engine!r}",
+                param="ray_address",
+            )
+        if self.num_workers is not None and self.num_workers < 1:
             raise InvalidArgumentError(
                 f"num_workers must be >= 1, got {self.num_workers}", param="num_workers"
             )
 
     def card_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        for key in ("cache_dir", "num_workers", "test_labels", "llm_timeout"):
+        for key in ("cache_dir", "num_workers", "engine", "ray_address", "test_labels",
+                    "llm_timeout"):  # fmt: skip
             d.pop(key)
         return d
 
@@ -145,7 +165,7 @@ class BuildConfig:
 # Work units (module-level so a process pool can run them)
 
 
-def _probe(path: Path) -> tuple[dict[str, Any] | None, str | None]:
+def _probe(path: Path, _shared: Any = None) -> tuple[dict[str, Any] | None, str | None]:
     from ..video import probe
 
     try:
@@ -154,23 +174,24 @@ def _probe(path: Path) -> tuple[dict[str, Any] | None, str | None]:
         return None, str(exc)
 
 
-def _source_fingerprint(args: tuple[Path, Path]) -> Any:
+def _source_fingerprint(args: tuple[Path, Path], _shared: Any = None) -> Any:
     from .fingerprint import fingerprint_source
 
     path, cache = args
     return fingerprint_source(path, cache_dir=cache)
 
 
-def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list[dict], str | None]:
-    """Fingerprint, cut and align one derivative; results cached by the file's content."""
-    entry, index_path, cache, shots_method = args
+def _align_one(
+    args: tuple[DerivativeEntry, Path, str], index: HashIndex
+) -> tuple[str, list[dict], str | None]:
+    """Fingerprint, cut and align one derivative against ``index`` (the engine's shared
+    object); results cached by the file's content."""
+    entry, cache, shots_method = args
     from .fingerprint import FINGERPRINT_VERSION
-    from .index import load_index
     from .match import match_derivative
     from .shots import detect_shots
 
     try:
-        index = load_index(index_path)
         method = "fingerprint" if shots_method == "default" else shots_method
         key = f"{file_digest(entry.path)}-{index.digest()}-{method}-v{FINGERPRINT_VERSION}"
         cached = cache / "align" / f"{key}.json"
@@ -195,14 +216,6 @@ def _align_one(args: tuple[DerivativeEntry, Path, Path, str]) -> tuple[str, list
         return entry.clip_id, rows, None
     except TVHighlightsError as exc:
         return entry.clip_id, [], str(exc)
-
-
-def _run(fn, items: Sequence[Any], workers: int, desc: str, show: bool) -> list[Any]:
-    """``[fn(x) for x in items]``, in a spawn process pool when ``workers > 1``."""
-    if workers <= 1 or len(items) <= 1:
-        return [fn(x) for x in tqdm(items, desc=desc, disable=not show)]
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-        return list(tqdm(pool.map(fn, items), total=len(items), desc=desc, disable=not show))
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,8 +244,23 @@ def run_build(
 ) -> BuildOutput:
     """Run every stage of the build over the manifests (see the module docstring); work units
     are cached under ``cache_dir``, so a rerun resumes where the last one stopped."""
+    from ..engines import get_engine
+
     cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
+    engine = get_engine(config.engine, num_workers=config.num_workers, address=config.ray_address)
+    with engine:
+        return _build(sources_manifest, derivatives_manifest, config, cache, engine, show_progress)
+
+
+def _build(
+    sources_manifest: str | Path,
+    derivatives_manifest: str | Path | Sequence[str | Path],
+    config: BuildConfig,
+    cache: Path,
+    engine: Engine,
+    show_progress: bool,
+) -> BuildOutput:
     report: dict[str, Any] = {"tvhighlights": __version__, "config": config.card_dict()}
 
     # 1. manifests and probes ------------------------------------------------------------
@@ -263,8 +291,10 @@ def run_build(
     infos: dict[str, dict[str, Any]] = {}
     unreadable: list[dict[str, str]] = []
     for kind, entries in (("source", sources), ("derivative", derivs)):
-        for entry in tqdm(entries, desc=f"probe {kind}s", disable=not show_progress):
-            info, err = _probe(entry.path)
+        probes = engine.map(
+            _probe, [e.path for e in entries], desc=f"probe {kind}s", show_progress=show_progress
+        )
+        for entry, (info, err) in zip(entries, probes, strict=True):
             ident = entry.video_id if kind == "source" else entry.clip_id
             if err:
                 unreadable.append(
@@ -292,7 +322,7 @@ def run_build(
         if config.title_gate == "before":
             kept = {d.clip_id for d in titles.result()[0]}
             derivs = [d for d in derivs if d.clip_id in kept]
-        results = _match(sources, derivs, cache, config, show_progress)
+        results = _match(sources, derivs, cache, config, engine, show_progress)
         decisions = titles.result()[1]
     on_topic = {d["clip_id"]: d["keep"] for d in decisions}
     report["title_filter"] = decisions
@@ -377,27 +407,27 @@ def _match(
     derivs: list[DerivativeEntry],
     cache: Path,
     config: BuildConfig,
+    engine: Engine,
     show_progress: bool,
 ) -> list[tuple[str, list[dict], str | None]]:
-    """Fingerprint the sources into an index, then cut and align every derivative."""
+    """Fingerprint the sources into an index (built once, here), then cut and align every
+    derivative against it (the index reaches each worker once)."""
     from .index import build_index, save_index
 
-    fps = _run(
+    fps = engine.map(
         _source_fingerprint,
         [(s.path, cache / "fingerprints") for s in sources],
-        config.num_workers,
-        "fingerprint sources",
-        show_progress,
+        desc="fingerprint sources",
+        show_progress=show_progress,
     )
     index = build_index({s.video_id: fp for s, fp in zip(sources, fps, strict=True)})
-    index_path = cache / "index" / index.digest()
-    save_index(index, index_path)
-    return _run(
+    save_index(index, cache / "index" / index.digest())
+    return engine.map(
         _align_one,
-        [(d, index_path, cache, config.shots) for d in derivs],
-        config.num_workers,
-        "align derivatives",
-        show_progress,
+        [(d, cache, config.shots) for d in derivs],
+        shared=index,
+        desc="align derivatives",
+        show_progress=show_progress,
     )
 
 

@@ -123,9 +123,30 @@ def build_cmd(
     cache_dir: Annotated[
         Path | None, typer.Option(help="Work-unit cache (default OUT.cache).")
     ] = None,
-    num_workers: Annotated[int, typer.Option(help="Parallel worker processes.")] = 1,
+    num_workers: Annotated[
+        int | None,
+        typer.Option(
+            help="Work units at once (default: 1 with --engine local, every CPU of the Ray "
+            "cluster with --engine ray)."
+        ),
+    ] = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Where the work units run: local (this machine's processes) or ray (a local "
+            "Ray, or the cluster of --ray-address; needs the [ray] extra). Same dataset bytes."
+        ),
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to join (auto or HEAD:6379); default: start a local Ray."),
+    ] = None,
     shard: Annotated[
-        str | None, typer.Option(help="Build only shard i/n of the sources (then `merge`).")
+        str | None,
+        typer.Option(
+            help="Build only shard i/n of the sources (then `merge`): for schedulers without "
+            "Ray, e.g. Slurm arrays."
+        ),
     ] = None,
 ) -> None:
     """Build a TVHighlights dataset from long sources and their short re-uploads."""
@@ -145,6 +166,8 @@ def build_cmd(
         shots=shots,
         cache_dir=cache_dir,
         num_workers=num_workers,
+        engine=engine,
+        ray_address=ray_address,
         shard=_shard(shard),
         test_labels=test_labels,
     )
