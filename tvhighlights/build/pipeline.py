@@ -137,21 +137,9 @@ class BuildConfig:
             i, n = self.shard
             if not 0 <= i < n:
                 raise InvalidArgumentError(f"shard {i}/{n}: need 0 <= i < n", param="shard")
-        from ..engines import ENGINES
+        from ..engines import check_engine
 
-        if self.engine not in ENGINES:
-            raise InvalidArgumentError(
-                f"engine must be one of {', '.join(ENGINES)}, got {self.engine!r}", param="engine"
-            )
-        if self.ray_address and self.engine != "ray":
-            raise InvalidArgumentError(
-                f"a Ray address ({self.ray_address!r}) is given but the engine is {self.engine!r}",
-                param="ray_address",
-            )
-        if self.num_workers is not None and self.num_workers < 1:
-            raise InvalidArgumentError(
-                f"num_workers must be >= 1, got {self.num_workers}", param="num_workers"
-            )
+        check_engine(self.engine, self.num_workers, self.ray_address)
 
     def card_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -290,11 +278,16 @@ def _build(
         sources = sources[i::n]
     infos: dict[str, dict[str, Any]] = {}
     unreadable: list[dict[str, str]] = []
-    for kind, entries in (("source", sources), ("derivative", derivs)):
-        probes = engine.map(
-            _probe, [e.path for e in entries], desc=f"probe {kind}s", show_progress=show_progress
+    probes = iter(
+        engine.map(  # sources and derivatives in one pass: one pool, not two
+            _probe,
+            [e.path for e in [*sources, *derivs]],
+            desc="probe videos",
+            show_progress=show_progress,
         )
-        for entry, (info, err) in zip(entries, probes, strict=True):
+    )
+    for kind, entries in (("source", sources), ("derivative", derivs)):
+        for entry, (info, err) in zip(entries, probes, strict=False):
             ident = entry.video_id if kind == "source" else entry.clip_id
             if err:
                 unreadable.append(

@@ -15,17 +15,15 @@ from __future__ import annotations
 from .base import Engine
 from .local import LocalEngine
 
-__all__ = ["ENGINES", "Engine", "LocalEngine", "get_engine"]
+__all__ = ["ENGINES", "Engine", "LocalEngine", "check_engine", "get_engine"]
 
 ENGINES = ("local", "ray")
 """The engines :func:`get_engine` knows."""
 
 
-def get_engine(
-    name: str = "local", *, num_workers: int | None = None, address: str | None = None
-) -> Engine:
-    """The engine called ``name``; ``num_workers`` parallel units (default: 1 locally, every
-    CPU of the Ray cluster); ``address`` is the Ray cluster to join (``ray`` only)."""
+def check_engine(name: str, num_workers: int | None = None, address: str | None = None) -> None:
+    """Fail before any work on an unknown engine, fewer than one worker, or a Ray address
+    given to the local engine."""
     from ..errors import InvalidArgumentError
 
     if name not in ENGINES:
@@ -36,12 +34,20 @@ def get_engine(
         raise InvalidArgumentError(
             f"num_workers must be >= 1, got {num_workers}", param="num_workers"
         )
+    if address and name != "ray":
+        raise InvalidArgumentError(
+            f"a Ray address ({address!r}) is given but the engine is {name!r}",
+            param="ray_address",
+        )
+
+
+def get_engine(
+    name: str = "local", *, num_workers: int | None = None, address: str | None = None
+) -> Engine:
+    """The engine called ``name``; ``num_workers`` parallel units (default: 1 locally, every
+    CPU of the Ray cluster); ``address`` is the Ray cluster to join (``ray`` only)."""
+    check_engine(name, num_workers, address)
     if name == "local":
-        if address:
-            raise InvalidArgumentError(
-                f"a Ray address ({address!r}) is given but the engine is 'local'",
-                param="ray_address",
-            )
         return LocalEngine(num_workers or 1)
     from .ray import RayEngine
 
